@@ -1,0 +1,282 @@
+"""The offline answerer: picks one to three sentences from the retrieved passages that answer the
+question, cites each, and refuses when the passages do not hold the answer.
+
+No language model is involved. Sentences are scored by how much of the question's meaning they
+carry (IDF-weighted content words, from the question and, for follow-ups, the conversation), whether
+they hold the kind of thing asked for (a number for "how many", a name for "who"), and their
+embedding similarity to the question.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from qa.chunking import is_heading, sentence_spans
+from qa.text import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
+from qa.types import Citation, Passage
+
+REFUSAL = "The articles do not say."
+
+PRONOUNS = frozenset(
+    "he she they him her his hers their theirs them it its this that these those there then such".split()
+)
+SPEECH_VERBS = frozenset(
+    stem(w)
+    for w in """say said says state stated statement told tell quoted quote added noted declared warned
+    responded response replied reply emphasized stressed urged called claimed announced described""".split()
+)
+NUMBER_WORDS = frozenset(
+    """hundred hundreds thousand thousands million millions billion billions dozen dozens two three four
+    five six seven eight nine ten eleven twelve twenty thirty forty fifty""".split()
+)
+DATE_WORDS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december yesterday today week month year earlier later""".split()
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before the assistant stamps backend and timing on it."""
+
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    conflict: bool = False
+    notice: str | None = None
+    backend: str | None = None  # who wrote it, when not the offline answerer
+
+
+def normalize_history(history) -> list[dict]:
+    """Accept [{"role", "content"}] or [(user, assistant)] pairs; return role/content dicts."""
+    out: list[dict] = []
+    for turn in history or []:
+        if isinstance(turn, dict):
+            role, content = turn.get("role"), turn.get("content")
+            if role in {"user", "assistant"} and isinstance(content, str) and content.strip():
+                out.append({"role": role, "content": content})
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
+            for role, content in zip(("user", "assistant"), turn):
+                if isinstance(content, str) and content.strip():
+                    out.append({"role": role, "content": content})
+    return out
+
+
+def strip_citations(text: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", text)
+
+
+def is_follow_up(question: str, history: list[dict]) -> bool:
+    """A question that leans on earlier turns: it points back ("he", "that") or names too little.
+
+    >>> is_follow_up("What did he say in response?", [{"role": "user", "content": "Who?"}])
+    True
+    >>> is_follow_up("Which Russian ambassador did Seoul summon?", [{"role": "user", "content": "Who?"}])
+    False
+    """
+    if not history:
+        return False
+    lowered = [w.lower() for w in words(question)]
+    return any(w in PRONOUNS for w in lowered) or len(content_stems(question)) <= 1
+
+
+def search_query(question: str, history: list[dict]) -> str:
+    """The text to retrieve with: the question, plus the last exchange when it is a follow-up."""
+    if not is_follow_up(question, history):
+        return question
+    last_user = next((t["content"] for t in reversed(history) if t["role"] == "user"), "")
+    last_answer = next((t["content"] for t in reversed(history) if t["role"] == "assistant"), "")
+    answer_words = [w for w in words(strip_citations(last_answer)) if w.lower() not in STOPWORDS]
+    return f"{question} {last_user} {' '.join(answer_words[:16])}".strip()
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of thing the question asks for.
+
+    >>> [answer_type(q) for q in ["How many troops?", "When was it signed?", "Who said it?", "What did he say?", "Why?"]]
+    ['number', 'date', 'name', 'speech', None]
+    """
+    q = question.lower()
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|amount)\b|\bhow (large|big)\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b", q):
+        return "date"
+    if re.search(r"\b(what|how) did .* (say|respond|react|reply|state|tell|warn|claim|announce|describe)\b", q) or re.search(
+        r"\bwhat was .*(response|reaction|statement)\b", q
+    ):
+        return "speech"
+    if re.search(r"^\W*(who|whom|whose)\b|\b(which|what) (country|countries|city|region|nation|person|official|"
+                 r"minister|leader|president|ambassador|agency|organi[sz]ation|company|group|body)\b|^\W*where\b", q):
+        return "name"
+    if re.search(r"^\W*which\b", q):
+        return "name"
+    return None
+
+
+def has_type(sentence: str, kind: str | None, question_stems: set[str]) -> bool:
+    """Does the sentence hold a new thing of the asked kind (not one the question already names)?"""
+    if kind is None:
+        return False
+    tokens = words(sentence)
+    if kind == "number":
+        return any(t[0].isdigit() and stem(t) not in question_stems or t.lower() in NUMBER_WORDS for t in tokens)
+    if kind == "date":
+        return any(t.lower() in DATE_WORDS or re.fullmatch(r"(19|20)\d\d", t) for t in tokens)
+    if kind == "speech":
+        return any(stem(t) in SPEECH_VERBS for t in tokens) or bool(re.search(r"[\"“”]", sentence))
+    if kind == "name":
+        return any(
+            t[:1].isupper() and t.lower() not in STOPWORDS and stem(t) not in question_stems for t in tokens[1:]
+        )
+    return False
+
+
+@dataclass
+class Candidate:
+    passage_rank: int
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    stems: set[str]
+    lexical: float = 0.0
+    context: float = 0.0
+    typed: bool = False
+    dense: float = 0.0
+    score: float = 0.0
+
+
+class OfflineAnswerer:
+    """Extractive answers with citations.
+
+    `doc_freq(word)` and `total_docs` give corpus statistics for term weights; `embed(texts)` gives
+    unit vectors for the dense part of sentence scoring (None skips it).
+    """
+
+    def __init__(
+        self,
+        doc_freq: Callable[[str], int],
+        total_docs: Callable[[], int],
+        embed: Callable[[list[str]], np.ndarray] | None = None,
+        max_sentences: int = 3,
+        rerank: int = 6,
+    ):
+        self.doc_freq = doc_freq
+        self.total_docs = total_docs
+        self.embed = embed
+        self.max_sentences = max_sentences
+        self.rerank = rerank
+
+    # --- weights ---------------------------------------------------------------------------
+    def weights(self, text: str) -> tuple[dict[str, float], list[str]]:
+        """IDF weight per content stem of `text`, and the words the corpus never uses."""
+        n = max(self.total_docs(), 1)
+        weights: dict[str, float] = {}
+        unknown: list[str] = []
+        for w in words(text):
+            lw = w.lower().replace("’", "'")
+            if lw in STOPWORDS or lw in QUESTION_WORDS:
+                continue
+            s = stem(w)
+            if s in weights:
+                continue
+            df = self.doc_freq(re.sub(r"'s$", "", lw))
+            if df == 0:
+                unknown.append(w)
+            weights[s] = math.log((n + 1) / (df + 0.5))
+        return weights, unknown
+
+    # --- the answer ------------------------------------------------------------------------
+    def __call__(self, inputs: dict) -> Draft:
+        return self.answer(inputs["question"], inputs.get("history") or [], inputs["passages"])
+
+    def answer(self, question: str, history: Sequence[dict], passages: list[Passage]) -> Draft:
+        history = normalize_history(history)
+        q_weights, unknown = self.weights(question)
+        follow_up = is_follow_up(question, history)
+        c_weights: dict[str, float] = {}
+        if follow_up:
+            context = " ".join(strip_citations(t["content"]) for t in history[-2:])
+            c_weights = {s: w for s, w in self.weights(context)[0].items() if s not in q_weights}
+        names_unknown = [w for w in unknown if w[:1].isupper() and not _is_first_word(question, w)]
+        if names_unknown or not passages:
+            missing = ", ".join(dict.fromkeys(names_unknown))
+            text = f"The articles do not mention {missing}." if missing else REFUSAL
+            return Draft(text=text, refused=True)
+
+        kind = answer_type(question)
+        q_stems = set(q_weights) | set(c_weights)
+        candidates = self.candidates(passages)
+        q_total = sum(q_weights.values()) or 1.0
+        c_total = sum(c_weights.values()) or 1.0
+        for c in candidates:
+            c.lexical = sum(w for s, w in q_weights.items() if s in c.stems) / q_total
+            c.context = sum(w for s, w in c_weights.items() if s in c.stems) / c_total if c_weights else 0.0
+            c.typed = has_type(c.text, kind, q_stems)
+            c.score = c.lexical + 0.35 * c.context + (0.15 if c.typed else 0.0) - 0.01 * c.passage_rank
+        candidates.sort(key=lambda c: c.score, reverse=True)
+        top = candidates[: self.rerank]
+        if self.embed is not None and top:
+            query = question if not follow_up else f"{question} {' '.join(list(c_weights)[:8])}"
+            vectors = self.embed([query] + [c.text for c in top])
+            for c, v in zip(top, vectors[1:]):
+                c.dense = float(v @ vectors[0])
+                c.score = 0.6 * c.score + 0.4 * c.dense
+            top.sort(key=lambda c: c.score, reverse=True)
+        if not top or not self.grounded(top[0], kind):
+            return Draft(text=REFUSAL, refused=True)
+        chosen = self.select(top, kind)
+        citations = [
+            Citation.of(n, c.passage.chunk, c.start, c.end) for n, c in enumerate(chosen, start=1)
+        ]
+        text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
+        return Draft(text=text, refused=False, citations=citations)
+
+    def candidates(self, passages: list[Passage]) -> list[Candidate]:
+        out: list[Candidate] = []
+        seen: set[str] = set()
+        for rank, p in enumerate(passages):
+            for start, end in sentence_spans(p.chunk.text):
+                text = p.chunk.text[start:end]
+                if len(text) < 25 or is_heading(text) or text in seen:
+                    continue
+                seen.add(text)
+                out.append(Candidate(rank, p, start, end, text, {stem(w) for w in words(text)}))
+        return out
+
+    @staticmethod
+    def grounded(best: Candidate, kind: str | None) -> bool:
+        """Is the best sentence an answer rather than something loosely related?"""
+        if best.lexical < 0.4 and best.lexical + 0.5 * best.context < 0.5:
+            return False
+        if kind in {"number", "date"} and not best.typed:
+            return False
+        return True
+
+    def select(self, ranked: list[Candidate], kind: str | None) -> list[Candidate]:
+        """The best sentence, plus up to two more that score nearly as well and add something new."""
+        chosen = [ranked[0]]
+        for c in ranked[1:]:
+            if len(chosen) >= self.max_sentences:
+                break
+            if c.score < 0.85 * ranked[0].score or not c.typed:
+                continue
+            if any(_overlap(c.stems, o.stems) > 0.5 for o in chosen):
+                continue
+            chosen.append(c)
+        return chosen
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / max(1, min(len(a), len(b)))
+
+
+def _is_first_word(question: str, word: str) -> bool:
+    first = words(question)[:1]
+    return bool(first) and first[0] == word

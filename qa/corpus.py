@@ -1,0 +1,255 @@
+"""Corpus loading: read a folder of .txt/.md news articles, clean away site chrome, keep metadata.
+
+Anything that cannot be read as an article (binary, empty, not UTF-8, too large, a link that leads
+outside the corpus folder, a copy of another file) is skipped with a reason, never fatal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+ARTICLE_SUFFIXES = {".txt", ".md"}
+MAX_FILE_BYTES = 5_000_000  # a news article is tens of kilobytes; 5 MB is something else
+
+MONTHS = {
+    m: i
+    for i, names in enumerate(
+        [
+            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
+            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
+            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec"),
+        ],
+        start=1,
+    )
+    for m in names
+}
+
+# Lines that belong to the web page around the article, not to the article.
+CHROME_LINE = re.compile(
+    r"""^(?:
+        spot_img\S* | (?:spot_img)+
+      | see\ also\b.* | follow\ us\ on\b.* | leave\ a\ reply\b.* | subscribe\ to\ get\b.*
+      | get\ in\ touch | latest\ posts | related\ (?:posts|articles|stories|news) | read\ more\b.*
+      | discover\ more\ from\b.* | your\ email\ address\ will\ not\ be\ published\b.*
+      | share\ (?:this|on)\b.* | advertisement | sponsored | click\ here\b.* | sign\ up\b.*
+      | (?:also\ )?read\ (?:also|next)\b.* | tags?:.* | comments? | print | email | share
+      | all\ rights\ reserved\b.* | copyright\b.* | ©.* | previous\ article | next\ article
+      | (?:published|modified|updated|posted)(?:\ date|\ on)?\s*:.*
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+PUBLISHED_LINE = re.compile(r"^\W*(?:published|posted|date)(?: date| on)?\s*:?\s*(.+)$", re.IGNORECASE)
+PUBLISHER_PATTERNS = [
+    re.compile(r"^discover more from\s+(.+?)(?:\s+\|.*)?$", re.IGNORECASE),
+    re.compile(r"^(?:source|publisher|published by)\s*:\s*(.+)$", re.IGNORECASE),
+]
+# A wire agency named on its own in the header block (e.g. "- AFP").
+AGENCY_LINE = re.compile(r"^(?:AFP|AP|Reuters|Yonhap|Xinhua|TASS|UPI|dpa|Bloomberg|Kyodo)$")
+SHORT_WORDS = {
+    "a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "and", "or", "but", "is", "was",
+    "are", "be", "as", "it", "its", "he", "she", "we", "us", "so", "no", "not", "if", "do", "up",
+    "has", "had", "his", "her", "who", "how", "why", "all", "any", "one", "two", "new", "can",
+    "may", "did", "our", "out", "own", "off", "per", "via", "yet", "too", "nor",
+}
+
+
+@dataclass(frozen=True)
+class Article:
+    source: str  # file name, unique within the corpus
+    text: str  # the cleaned article
+    title: str | None = None
+    date: str | None = None  # ISO yyyy-mm-dd
+    publisher: str | None = None
+    path: str | None = None
+
+
+@dataclass
+class CorpusLoad:
+    articles: list[Article] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+
+def parse_date(text: str) -> str | None:
+    """The first calendar date written in `text`, as ISO.
+
+    >>> parse_date("07:38 | 29 October 2024")
+    '2024-10-29'
+    >>> parse_date("Oct. 3, 2017") , parse_date("2024-06-19") , parse_date("no date")
+    ('2017-10-03', '2024-06-19', None)
+    """
+    m = re.search(r"\b(\d{4})-(\d{2})-(\d{2})\b", text)
+    if m:
+        return _iso(int(m[1]), int(m[2]), int(m[3]))
+    m = re.search(r"\b(\d{1,2})\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b", text)
+    if m and m[2].lower() in MONTHS:
+        return _iso(int(m[3]), MONTHS[m[2].lower()], int(m[1]))
+    m = re.search(r"\b([A-Za-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", text)
+    if m and m[1].lower() in MONTHS:
+        return _iso(int(m[3]), MONTHS[m[1].lower()], int(m[2]))
+    return None
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    if 1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return None
+
+
+def join_broken_words(lines: list[str]) -> list[str]:
+    """Re-join a word that a stray line break split in two.
+
+    >>> join_broken_words(["beyond mere arms tr", "ade to include troops."])
+    ['beyond mere arms trade to include troops.']
+    >>> join_broken_words(["ties have notably", "strengthened recently."])
+    ['ties have notably strengthened recently.']
+    >>> join_broken_words(["A heading", "Next paragraph."])
+    ['A heading', 'Next paragraph.']
+    """
+    out: list[str] = []
+    for line in lines:
+        if out and out[-1] and line:
+            prev = out[-1]
+            tail = re.search(r"([a-z]+)$", prev)
+            head = re.match(r"([a-z]+)", line)
+            if tail and head and not prev.endswith(" "):
+                t, h = tail[1], head[1]
+                fragment = (len(t) <= 3 and t not in SHORT_WORDS) or (len(h) <= 3 and h not in SHORT_WORDS)
+                out[-1] = prev + ("" if fragment else " ") + line
+                continue
+        out.append(line)
+    return out
+
+
+def clean_article(raw: str) -> tuple[str, dict]:
+    """Strip page chrome; return the article text and what the page said about it.
+
+    >>> text, meta = clean_article("Big news\\n- AFP\\n- Published Date: 07:38 | 29 October 2024\\nIt happened.\\nFollow us on X")
+    >>> text, meta["date"], meta["publisher"], meta["title"]
+    ('Big news\\nIt happened.', '2024-10-29', 'AFP', 'Big news')
+    """
+    meta: dict = {"title": None, "date": None, "publisher": None}
+    raw = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
+    raw = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", raw)
+    kept: list[str] = []
+    for index, line in enumerate(raw.split("\n")):
+        stripped = line.strip()
+        bullet = stripped.lstrip("-•* ").strip()
+        published = PUBLISHED_LINE.match(bullet)
+        if published and meta["date"] is None:
+            meta["date"] = parse_date(published[1])
+        for pattern in PUBLISHER_PATTERNS:
+            m = pattern.match(bullet)
+            if m and meta["publisher"] is None:
+                meta["publisher"] = m[1].strip()
+        if AGENCY_LINE.match(bullet) and meta["publisher"] is None:
+            meta["publisher"] = bullet
+        if not stripped or CHROME_LINE.match(bullet) or CHROME_LINE.match(stripped):
+            kept.append("")
+            continue
+        if AGENCY_LINE.match(bullet):
+            kept.append("")
+            continue
+        # Short bullet lines near the top are the page's section/tag list, not the article.
+        if stripped[:1] in "-•" and len(bullet) < 40 and index < 12 and not bullet.endswith("."):
+            kept.append("")
+            continue
+        kept.append(re.sub(r"\s+", " ", stripped))
+    # Blank lines only separate paragraphs; a broken word never spans a blank line.
+    paragraphs: list[str] = []
+    block: list[str] = []
+    for line in kept + [""]:
+        if line:
+            block.append(line)
+        elif block:
+            paragraphs.extend(join_broken_words(block))
+            block = []
+    text = "\n".join(paragraphs).strip()
+    first = paragraphs[0] if paragraphs else ""
+    if first and len(first) <= 200 and not re.search(r"[.!]['\"”’]?$", first) and len(paragraphs) > 1:
+        meta["title"] = first
+    if meta["date"] is None:
+        dateline = re.search(r"^\W*(?:published|posted|updated)\b[^\n]{0,40}", raw, re.I | re.M)
+        if dateline:
+            meta["date"] = parse_date(dateline[0])
+    return text, meta
+
+
+def read_article(path: Path, source: str | None = None, max_bytes: int = MAX_FILE_BYTES) -> Article:
+    """Read and clean one file; raises `UnreadableFile` with the reason when it is not an article."""
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise UnreadableFile(f"cannot read it ({e.strerror or e})") from None
+    if size == 0:
+        raise UnreadableFile("it is empty")
+    if size > max_bytes:
+        raise UnreadableFile(f"it is {size:,} bytes, over the {max_bytes:,}-byte limit for one article")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise UnreadableFile(f"cannot read it ({e.strerror or e})") from None
+    if b"\x00" in data[:8192]:
+        raise UnreadableFile("it is binary, not text")
+    try:
+        raw = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise UnreadableFile(f"it is not UTF-8 text (byte {e.start})") from None
+    text, meta = clean_article(raw)
+    if len(text) < 20:
+        raise UnreadableFile("it holds no article text")
+    return Article(source=source or path.name, text=text, path=str(path), **meta)
+
+
+class UnreadableFile(Exception):
+    pass
+
+
+def iter_article_paths(root: Path) -> Iterator[tuple[Path, str]]:
+    """(path, source) for every article file under root, sorted; links leading outside root are skipped."""
+    root = root.resolve()
+    if root.is_file():
+        yield root, root.name
+        return
+    for path in sorted(root.rglob("*")):
+        if path.suffix.lower() not in ARTICLE_SUFFIXES or path.name.startswith("."):
+            continue
+        source = path.relative_to(root).as_posix()
+        yield path, source
+
+
+def load_corpus(paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
+    """Load every article under `paths`; what cannot be loaded is listed in `skipped` with why."""
+    result = CorpusLoad()
+    seen_sources: set[str] = set()
+    seen_content: dict[str, str] = {}
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            raise FileNotFoundError(f"corpus path does not exist: {root}")
+        resolved_root = root.resolve()
+        for path, source in iter_article_paths(root):
+            if root.is_dir() and not path.resolve().is_relative_to(resolved_root):
+                result.skipped.append((str(path), "it is a link to a file outside the corpus folder"))
+                continue
+            if not path.is_file():
+                continue
+            if source in seen_sources:
+                result.skipped.append((str(path), f"another file is already named {source}"))
+                continue
+            try:
+                article = read_article(path, source, max_bytes)
+            except UnreadableFile as e:
+                result.skipped.append((str(path), str(e)))
+                continue
+            digest = hashlib.sha256(article.text.encode()).hexdigest()
+            if digest in seen_content:
+                result.skipped.append((str(path), f"it is a copy of {seen_content[digest]}"))
+                continue
+            seen_content[digest] = source
+            seen_sources.add(source)
+            result.articles.append(article)
+    return result

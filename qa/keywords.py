@@ -1,0 +1,125 @@
+"""The BM25 keyword index: SQLite FTS5 on disk, updated incrementally with the vector store.
+
+Persisting it means a large store is never re-tokenised on process start; SQLite's `bm25()` is the
+ranking function and the Porter stemmer folds "summoned" onto "summon".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from pathlib import Path
+
+from qa.text import STOPWORDS
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, text TEXT NOT NULL, metadata TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, content='chunks', content_rowid='rowid', tokenize='porter unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+END;
+"""
+
+
+def fts_query(text: str) -> str | None:
+    """An FTS5 OR-query of the content words of `text`, each quoted so no word is read as syntax.
+
+    >>> fts_query("Which Russian ambassador did Seoul summon?")
+    '"russian" OR "ambassador" OR "seoul" OR "summon"'
+    >>> fts_query("what is it?") is None
+    True
+    """
+    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS]
+    words = list(dict.fromkeys(words))[:64]
+    return " OR ".join(f'"{w}"' for w in words) or None
+
+
+class KeywordIndex:
+    """Chunk texts and metadata with a full-text index over the texts."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._local = threading.local()
+        with self._write() as db:
+            db.executescript(_SCHEMA)
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            self._local.db = db
+        return db
+
+    def _write(self) -> sqlite3.Connection:
+        return self._db()  # used as a context manager: one transaction, committed or rolled back
+
+    def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
+        with self._write() as db:
+            db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
+            db.executemany(
+                "INSERT INTO chunks (id, text, metadata) VALUES (?, ?, ?)",
+                [(i, t, json.dumps(m, sort_keys=True)) for i, t, m in zip(ids, texts, metadatas)],
+            )
+
+    def delete(self, ids: list[str]) -> None:
+        with self._write() as db:
+            db.executemany("DELETE FROM chunks WHERE id = ?", [(i,) for i in ids])
+
+    def clear(self) -> None:
+        with self._write() as db:
+            db.execute("DELETE FROM chunks")
+
+    def count(self) -> int:
+        return self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+    def ids(self) -> set[str]:
+        return {row[0] for row in self._db().execute("SELECT id FROM chunks")}
+
+    def get(self, ids: list[str]) -> dict[str, tuple[str, dict]]:
+        """id -> (text, metadata) for the ids that exist."""
+        out: dict[str, tuple[str, dict]] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for i, text, meta in self._db().execute(
+                f"SELECT id, text, metadata FROM chunks WHERE id IN ({marks})", part
+            ):
+                out[i] = (text, json.loads(meta))
+        return out
+
+    def search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """(id, score) of the best `k` chunks by BM25, best first; higher score is better."""
+        match = fts_query(query)
+        if not match:
+            return []
+        rows = self._db().execute(
+            "SELECT c.id, -bm25(chunks_fts) AS score FROM chunks_fts "
+            "JOIN chunks c ON c.rowid = chunks_fts.rowid "
+            "WHERE chunks_fts MATCH ? ORDER BY bm25(chunks_fts) LIMIT ?",
+            (match, k),
+        ).fetchall()
+        return [(i, float(s)) for i, s in rows]
+
+    def doc_freq(self, word: str) -> int:
+        """In how many chunks `word` (stemmed as the index stems) occurs."""
+        word = re.sub(r"[^a-z0-9]", "", word.lower())
+        if not word:
+            return 0
+        return self._db().execute(
+            "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{word}"',)
+        ).fetchone()[0]
+
+    def close(self) -> None:
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None

@@ -1,0 +1,85 @@
+"""Small pure text helpers shared by retrieval and answering: words, stems, stopwords."""
+
+from __future__ import annotations
+
+import re
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom whose why will
+    with would you your yours yourself yourselves tell told say said says did does do according
+    give gives given get got make made many much one ones anything something thing things
+    whats who's what's where's there's it's""".split()
+)
+
+QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
+
+
+def words(text: str) -> list[str]:
+    """Words and numbers of `text`, in order, case kept; thousands separators stay inside numbers.
+
+    >>> words("Seoul's NIS said 1,500 troops (special forces) left.")
+    ["Seoul's", 'NIS', 'said', '1,500', 'troops', 'special', 'forces', 'left']
+    """
+    return _WORD.findall(text)
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stem, enough to match "summoned" with "summon" and "troops" with "troop".
+
+    >>> [stem(w) for w in ["Summoned", "troops", "ratifying", "agencies", "Korea's", "1,500", "pass"]]
+    ['summon', 'troop', 'ratify', 'agency', 'korea', '1500', 'pass']
+    """
+    w = word.lower().replace("’", "'")
+    if w[:1].isdigit():
+        return w.replace(",", "")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.replace("'", "")
+    if len(w) <= 3:
+        return w
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ying", "y")):
+        if w.endswith(suffix) and len(w) > len(suffix) + 2:
+            return w[: -len(suffix)] + repl
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) > len(suffix) + 3:
+            base = w[: -len(suffix)]
+            if len(base) > 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]
+            return base
+    if w.endswith("es") and len(w) > 4 and w[-3] in "sxz":
+        return w[:-2]
+    if w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words of `text` that carry meaning (no stopwords), in order, without repeats.
+
+    >>> content_stems("What did the Russian ambassador say to Seoul?")
+    ['russian', 'ambassador', 'seoul']
+    """
+    seen: dict[str, None] = {}
+    for w in words(text):
+        if w.lower().replace("’", "'") in STOPWORDS:
+            continue
+        seen.setdefault(stem(w), None)
+    return list(seen)
+
+
+def normalize(text: str) -> str:
+    """Lower case, no punctuation, no thousands separators, single spaces (for answer matching).
+
+    >>> normalize("Up to 3,000 North-Korean troops!")
+    'up to 3000 north korean troops'
+    """
+    text = re.sub(r"(?<=\d)[,.](?=\d{3}\b)", "", text.lower())
+    text = re.sub(r"[^\w\s]", " ", text.replace("’", "'").replace("'", ""))
+    return re.sub(r"\s+", " ", text).strip()

@@ -1,0 +1,73 @@
+"""Ingest into a real persistent Chroma store, with fake embeddings (the model is not the point)."""
+
+from pathlib import Path
+
+import pytest
+
+from qa.config import Config
+from qa.store import StoreError, ingest, open_store
+
+
+def config_for(tmp_path: Path, corpus: Path) -> Config:
+    return Config.from_env(store_dir=tmp_path / "store", corpus_dirs=(corpus,))
+
+
+def test_ingest_is_idempotent_and_incremental(tmp_path, corpus, fake_embeddings):
+    config = config_for(tmp_path, corpus)
+    first = ingest(config, fake_embeddings)
+    assert first.added == first.chunks > 0 and first.embedded == first.chunks
+
+    again = ingest(config, fake_embeddings)
+    assert again.added == 0 and again.deleted == 0 and again.embedded == 0
+
+    changed = sorted(corpus.glob("*.txt"))[0]
+    changed.write_text(changed.read_text() + "\nA brand new closing sentence was added to this article.\n")
+    after_change = ingest(config, fake_embeddings)
+    store = open_store(config, fake_embeddings)
+    # Only the changed file's chunks were touched.
+    assert 0 < after_change.added <= store.sources()[changed.name]
+    assert after_change.embedded == after_change.added
+
+    gone = sorted(corpus.glob("*.txt"))[1]
+    gone.unlink()
+    after_delete = ingest(config, fake_embeddings)
+    store = open_store(config, fake_embeddings)
+    assert gone.name not in store.sources()
+    assert after_delete.embedded == 0 and after_delete.deleted > 0
+    assert store.count() == store.keywords.count() == sum(store.sources().values())
+
+
+def test_unreadable_file_keeps_its_earlier_chunks(tmp_path, corpus, fake_embeddings):
+    config = config_for(tmp_path, corpus)
+    ingest(config, fake_embeddings)
+    victim = sorted(corpus.glob("*.txt"))[0]
+    before = open_store(config, fake_embeddings).sources()[victim.name]
+    victim.write_bytes(b"\xff\xfe\x00garbage")
+    report = ingest(config, fake_embeddings)
+    assert victim.name in report.kept_sources
+    assert open_store(config, fake_embeddings).sources()[victim.name] == before
+
+
+def test_reset_rebuilds(tmp_path, corpus, fake_embeddings):
+    config = config_for(tmp_path, corpus)
+    first = ingest(config, fake_embeddings)
+    again = ingest(config, fake_embeddings, reset=True)
+    assert again.added == first.chunks
+
+
+def test_damaged_store_names_path_and_fix(tmp_path, fake_embeddings):
+    store_dir = tmp_path / "store"
+    (store_dir / "chroma").mkdir(parents=True)
+    (store_dir / "chroma" / "chroma.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError) as err:
+        open_store(Config.from_env(store_dir=store_dir), fake_embeddings)
+    assert str(store_dir / "chroma") in str(err.value) and "qa ingest --reset" in str(err.value)
+
+
+def test_keyword_index_resyncs_from_collection(tmp_path, corpus, fake_embeddings):
+    config = config_for(tmp_path, corpus)
+    ingest(config, fake_embeddings)
+    store = open_store(config, fake_embeddings)
+    store.keywords.clear()
+    assert store.sync_keywords() is True
+    assert store.keywords.ids() == store.ids()

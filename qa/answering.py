@@ -27,8 +27,11 @@ PRONOUNS = frozenset(
 )
 SPEECH_VERBS = frozenset(
     stem(w)
-    for w in """say said says state stated statement told tell quoted quote added noted declared warned
-    responded response replied reply emphasized stressed urged called claimed announced described""".split()
+    for w in """say said says state stated told tell quoted added noted declared warned responded replied
+    emphasized stressed urged claimed announced described insisted argued informed expressed condemned
+    denounced revealed confirmed denied pledged vowed promised highlighted underscored accused dismissed
+    criticized criticised asserted explained acknowledged admitted suggested indicated remarked commented
+    wrote tweeted posted labelled labeled branded""".split()
 )
 NUMBER_WORDS = frozenset(
     """hundred hundreds thousand thousands million millions billion billions dozen dozens two three four
@@ -38,6 +41,10 @@ DATE_WORDS = frozenset(
     """monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december yesterday today week month year earlier later""".split()
 )
+
+
+# Kinds of question whose answer must hold a thing of that kind, or it is no answer.
+TYPED_KINDS = frozenset({"number", "amount", "date", "duration", "speech"})
 
 
 @dataclass(frozen=True)
@@ -103,8 +110,12 @@ def answer_type(question: str) -> str | None:
     ['number', 'date', 'name', 'speech', None]
     """
     q = question.lower()
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share|amount)\b|\bhow (large|big)\b", q):
+    if re.search(r"\bhow much\b|\bwhat (amount|value|sum)\b|\bworth\b|\bcost\b", q):
+        return "amount"
+    if re.search(r"\bhow many\b|\bwhat (number|percentage|share)\b|\bhow (large|big)\b", q):
         return "number"
+    if re.search(r"\bhow long\b|\bfor how many (days|weeks|months|years)\b", q):
+        return "duration"
     if re.search(r"\bwhen\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b", q):
         return "date"
     if re.search(r"\b(what|how) did .* (say|respond|react|reply|state|tell|warn|claim|announce|describe)\b", q) or re.search(
@@ -125,7 +136,11 @@ def has_type(sentence: str, kind: str | None, question_stems: set[str]) -> bool:
         return False
     tokens = words(sentence)
     if kind == "number":
-        return any(t[0].isdigit() and stem(t) not in question_stems or t.lower() in NUMBER_WORDS for t in tokens)
+        tokens = words(_MONEY.sub(" ", sentence))
+    if kind in {"number", "amount"}:
+        return any((t[0].isdigit() and stem(t) not in question_stems) or t.lower() in NUMBER_WORDS for t in tokens)
+    if kind == "duration":
+        return bool(_DURATION.search(sentence))
     if kind == "date":
         return any(t.lower() in DATE_WORDS or re.fullmatch(r"(19|20)\d\d", t) for t in tokens)
     if kind == "speech":
@@ -135,6 +150,19 @@ def has_type(sentence: str, kind: str | None, question_stems: set[str]) -> bool:
             t[:1].isupper() and t.lower() not in STOPWORDS and stem(t) not in question_stems for t in tokens[1:]
         )
     return False
+
+
+# A figure of money is not a count of things: "billions of dollars of tanks" says nothing of how many.
+_MONEY = re.compile(
+    r"(?:[$€£¥]\s?[\d.,]+(?:\s?(?:thousand|million|billion|trillion|[mbk]n?)\b)?)"
+    r"|(?:\b[\w.,]+\s+(?:thousand|million|billion|trillion)s?\s+(?:of\s+)?(?:dollars|euros|pounds|yen|won|rubles|roubles)\b)"
+    r"|(?:\b[\w.,]+\s+(?:dollars|euros|pounds|yen|won|rubles|roubles)\b)",
+    re.IGNORECASE,
+)
+_DURATION = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|few)[- ](?:day|week|month|year|hour)s?\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -166,7 +194,9 @@ class OfflineAnswerer:
         embed: Callable[[list[str]], np.ndarray] | None = None,
         max_sentences: int = 3,
         rerank: int = 6,
+        min_score: float = 0.45,
     ):
+        self.min_score = min_score
         self.doc_freq = doc_freq
         self.total_docs = total_docs
         self.embed = embed
@@ -212,14 +242,30 @@ class OfflineAnswerer:
 
         kind = answer_type(question)
         q_stems = set(q_weights) | set(c_weights)
-        candidates = self.candidates(passages)
+        said_before = [set(stem(w) for w in words(t["content"])) for t in history if t["role"] == "assistant"]
+        candidates = [
+            c for c in self.candidates(passages) if not any(_novelty(c.stems, s) < 0.25 for s in said_before)
+        ]
         q_total = sum(q_weights.values()) or 1.0
         c_total = sum(c_weights.values()) or 1.0
         for c in candidates:
             c.lexical = sum(w for s, w in q_weights.items() if s in c.stems) / q_total
             c.context = sum(w for s, w in c_weights.items() if s in c.stems) / c_total if c_weights else 0.0
             c.typed = has_type(c.text, kind, q_stems)
-            c.score = c.lexical + 0.35 * c.context + (0.15 if c.typed else 0.0) - 0.01 * c.passage_rank
+            # A follow-up names little itself ("what did he say?"): the conversation carries its meaning.
+            meaning = 0.6 * c.lexical + 0.5 * c.context if follow_up else c.lexical
+            c.score = meaning + (0.15 if c.typed else 0.0) - 0.01 * c.passage_rank
+        if kind in TYPED_KINDS:
+            candidates = [c for c in candidates if c.typed]  # "how many" wants a figure, "when" a time
+        # A rare name the question asks about must be in the passage the answer comes from:
+        # a sentence about something else that shares the common words is not an answer.
+        rare = self.rare_names(question)
+        if rare:
+            article_stems: dict[str, set[str]] = {}
+            for p in passages:
+                article_stems.setdefault(p.chunk.source, set()).update(stem(w) for w in words(p.chunk.text))
+            need = (len(rare) + 1) // 2
+            candidates = [c for c in candidates if len(rare & article_stems[c.passage.chunk.source]) >= need]
         candidates.sort(key=lambda c: c.score, reverse=True)
         top = candidates[: self.rerank]
         if self.embed is not None and top:
@@ -229,6 +275,7 @@ class OfflineAnswerer:
                 c.dense = float(v @ vectors[0])
                 c.score = 0.6 * c.score + 0.4 * c.dense
             top.sort(key=lambda c: c.score, reverse=True)
+        self.last_candidates = top  # for diagnosis only
         if not top or not self.grounded(top[0], kind):
             return Draft(text=REFUSAL, refused=True)
         chosen = self.select(top, kind)
@@ -237,6 +284,19 @@ class OfflineAnswerer:
         ]
         text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(chosen, start=1))
         return Draft(text=text, refused=False, citations=citations)
+
+    def rare_names(self, question: str) -> set[str]:
+        """Stems of the capitalised words of the question that few chunks use (distinctive names)."""
+        n = max(self.total_docs(), 1)
+        out = set()
+        for w in words(question)[1:]:
+            lw = w.lower().replace("’", "'")
+            if not w[:1].isupper() or lw in STOPWORDS or lw in QUESTION_WORDS:
+                continue
+            df = self.doc_freq(re.sub(r"'s$", "", lw))
+            if 0 < df <= max(2, 0.02 * n):
+                out.add(stem(w))
+        return out
 
     def candidates(self, passages: list[Passage]) -> list[Candidate]:
         out: list[Candidate] = []
@@ -250,14 +310,16 @@ class OfflineAnswerer:
                 out.append(Candidate(rank, p, start, end, text, {stem(w) for w in words(text)}))
         return out
 
-    @staticmethod
-    def grounded(best: Candidate, kind: str | None) -> bool:
-        """Is the best sentence an answer rather than something loosely related?"""
-        if best.lexical < 0.4 and best.lexical + 0.5 * best.context < 0.5:
+    def grounded(self, best: Candidate, kind: str | None) -> bool:
+        """Is the best sentence an answer rather than something loosely related?
+
+        With embeddings the blended score decides; without, the share of the question's weight
+        (and the conversation's, for follow-ups) that the sentence carries."""
+        if kind in TYPED_KINDS and not best.typed:
             return False
-        if kind in {"number", "date"} and not best.typed:
-            return False
-        return True
+        if self.embed is not None:
+            return best.score >= self.min_score
+        return best.lexical + 0.5 * best.context >= 0.4
 
     def select(self, ranked: list[Candidate], kind: str | None) -> list[Candidate]:
         """The best sentence, plus up to two more that score nearly as well and add something new."""
@@ -271,6 +333,11 @@ class OfflineAnswerer:
                 continue
             chosen.append(c)
         return chosen
+
+
+def _novelty(sentence: set[str], before: set[str]) -> float:
+    """The share of a sentence's words that an earlier answer did not already say."""
+    return len(sentence - before) / max(1, len(sentence))
 
 
 def _overlap(a: set[str], b: set[str]) -> float:

@@ -18,14 +18,14 @@ STOPWORDS = frozenset(
 
 QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d[\d,.]*\d|\d")
+_WORD = re.compile(r"\d+(?:[,.]\d+)*|[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 
 
 def words(text: str) -> list[str]:
     """Words and numbers of `text`, in order, case kept; thousands separators stay inside numbers.
 
-    >>> words("Seoul's NIS said 1,500 troops (special forces) left.")
-    ["Seoul's", 'NIS', 'said', '1,500', 'troops', 'special', 'forces', 'left']
+    >>> words("Seoul's NIS said 1,500 K2 tanks (Russia-North Korea) left.")
+    ["Seoul's", 'NIS', 'said', '1,500', 'K2', 'tanks', 'Russia', 'North', 'Korea', 'left']
     """
     return _WORD.findall(text)
 

@@ -1,7 +1,9 @@
 """Question answering with cited passages over a folder of news articles.
 
->>> from qa import answer                                             # doctest: +SKIP
->>> answer("Which Russian ambassador did Seoul summon?").text           # doctest: +SKIP
+Example (Python)::
+
+    from qa import answer
+    print(answer("Which Russian ambassador did Seoul summon?").text)
 """
 
 import os

@@ -44,7 +44,39 @@ DATE_WORDS = frozenset(
 
 
 # Kinds of question whose answer must hold a thing of that kind, or it is no answer.
-TYPED_KINDS = frozenset({"number", "amount", "date", "duration", "speech"})
+TYPED_KINDS = frozenset({"number", "amount", "date", "duration", "speech", "person"})
+# Words that make a run of capitalised words an organisation or place rather than a person.
+NOT_PERSON = frozenset(
+    """agency ministry council service office committee party union organization organisation company
+    corporation news times post group forces army navy embassy parliament assembly summit house court
+    department bank institute university association federation republic state states kingdom nations
+    region province city north south east west central""".split()
+)
+
+
+def person_names(sentence: str, known: set[str]) -> list[str]:
+    """Runs of two to four capitalised words that look like a person's name and are not in `known`.
+
+    >>> person_names("Seoul summoned the Russian ambassador, Georgy Zinoviev, on Friday.", set())
+    ['Georgy Zinoviev']
+    >>> person_names("The Korean Central News Agency said so.", set())
+    []
+    """
+    names = []
+    for m in re.finditer(
+        r"(?:\b[A-Z][a-z]+(?:-[A-Za-z]+)?\s+(?:(?:von|van|der|de|da|di|del|la|le|al|bin|ibn)\s+)*){1,3}"
+        r"[A-Z][a-z]+(?:-[A-Za-z]+)?\b",
+        sentence,
+    ):
+        parts = [p for p in m.group().split() if p[:1].isupper()]
+        if any(p.lower() in NOT_PERSON or p.lower() in STOPWORDS or p.lower() in DATE_WORDS for p in parts):
+            continue
+        if m.start() == 0 and parts[0].lower() in STOPWORDS:
+            continue
+        if all(stem(p) in known for p in parts):
+            continue
+        names.append(m.group())
+    return names
 
 
 @dataclass(frozen=True)
@@ -104,28 +136,34 @@ def search_query(question: str, history: list[dict]) -> str:
 
 
 def answer_type(question: str) -> str | None:
-    """What kind of thing the question asks for.
+    """What kind of thing the question asks for, judged from its leading question word.
 
     >>> [answer_type(q) for q in ["How many troops?", "When was it signed?", "Who said it?", "What did he say?", "Why?"]]
     ['number', 'date', 'name', 'speech', None]
+    >>> answer_type("Which foreign leader had he met when he warned them?")
+    'person'
     """
     q = question.lower()
-    if re.search(r"\bhow much\b|\bwhat (amount|value|sum)\b|\bworth\b|\bcost\b", q):
+    lead = re.search(r"\b(how|when|what|which|who|whom|whose|where|why)\b", q)
+    wh = lead.group(1) if lead else ""
+    rest = q[lead.start():] if lead else q
+    if wh == "how" and re.match(r"how much\b", rest) or re.search(r"^\w+ (amount|value|sum)\b|\bworth\b|\bcost\b", rest):
         return "amount"
-    if re.search(r"\bhow many\b|\bwhat (number|percentage|share)\b|\bhow (large|big)\b", q):
+    if re.match(r"how many\b|(what|which) (number|percentage|share)\b|how (large|big)\b", rest):
         return "number"
-    if re.search(r"\bhow long\b|\bfor how many (days|weeks|months|years)\b", q):
+    if re.match(r"how long\b", rest):
         return "duration"
-    if re.search(r"\bwhen\b|\bwhat (day|date|year|month|time)\b|\bwhich (day|date|year|month)\b", q):
+    if wh == "when" or re.match(r"(what|which) (day|date|year|month|time)\b", rest):
         return "date"
-    if re.search(r"\b(what|how) did .* (say|respond|react|reply|state|tell|warn|claim|announce|describe)\b", q) or re.search(
-        r"\bwhat was .*(response|reaction|statement)\b", q
-    ):
+    if re.match(r"(what|how) (did|does|do|has|have|had|was|is|will|would) .*\b(say|respond|react|reply|state|tell|warn|claim|"
+                r"announce|describe)\b", rest) or re.match(r"what was .*(response|reaction|statement)\b", rest):
         return "speech"
-    if re.search(r"^\W*(who|whom|whose)\b|\b(which|what) (country|countries|city|region|nation|person|official|"
-                 r"minister|leader|president|ambassador|agency|organi[sz]ation|company|group|body)\b|^\W*where\b", q):
-        return "name"
-    if re.search(r"^\W*which\b", q):
+    if re.match(r"what is the name\b|(what|which) ([\w.]+ )?(official|leader|minister|ambassador|spokesperson|"
+                r"spokesman|spokeswoman|chief|general|commander|envoy|diplomat|lawmaker|person)\b", rest) or re.search(
+        r"\bname of\b", rest
+    ):
+        return "person"
+    if wh in {"who", "whom", "whose", "where", "which"}:
         return "name"
     return None
 
@@ -144,7 +182,9 @@ def has_type(sentence: str, kind: str | None, question_stems: set[str]) -> bool:
     if kind == "date":
         return any(t.lower() in DATE_WORDS or re.fullmatch(r"(19|20)\d\d", t) for t in tokens)
     if kind == "speech":
-        return any(stem(t) in SPEECH_VERBS for t in tokens) or bool(re.search(r"[\"“”]", sentence))
+        return any(stem(t) in SPEECH_VERBS for t in tokens)
+    if kind == "person":
+        return bool(person_names(sentence, question_stems))
     if kind == "name":
         return any(
             t[:1].isupper() and t.lower() not in STOPWORDS and stem(t) not in question_stems for t in tokens[1:]
@@ -194,14 +234,25 @@ class OfflineAnswerer:
         embed: Callable[[list[str]], np.ndarray] | None = None,
         max_sentences: int = 3,
         rerank: int = 6,
-        min_score: float = 0.45,
+        min_score: float = 0.5,
+        article_text: Callable[[str], str] | None = None,
+        dense_weight: float = 0.4,
+        second_ratio: float = 0.85,
     ):
+        self.second_ratio = second_ratio
+        self.dense_weight = dense_weight
         self.min_score = min_score
+        self.article_text = article_text
         self.doc_freq = doc_freq
         self.total_docs = total_docs
         self.embed = embed
         self.max_sentences = max_sentences
         self.rerank = rerank
+
+    @staticmethod
+    def idf(df: int, n: int) -> float:
+        """Inverse document frequency: a word few chunks use says more about what is asked."""
+        return math.log((n + 1) / (df + 0.5))
 
     # --- weights ---------------------------------------------------------------------------
     def weights(self, text: str) -> tuple[dict[str, float], list[str]]:
@@ -219,7 +270,7 @@ class OfflineAnswerer:
             df = self.doc_freq(re.sub(r"'s$", "", lw))
             if df == 0:
                 unknown.append(w)
-            weights[s] = math.log((n + 1) / (df + 0.5))
+            weights[s] = self.idf(df, n)
         return weights, unknown
 
     # --- the answer ------------------------------------------------------------------------
@@ -263,7 +314,10 @@ class OfflineAnswerer:
         if rare:
             article_stems: dict[str, set[str]] = {}
             for p in passages:
-                article_stems.setdefault(p.chunk.source, set()).update(stem(w) for w in words(p.chunk.text))
+                if p.chunk.source not in article_stems:
+                    text = self.article_text(p.chunk.source) if self.article_text else ""
+                    article_stems[p.chunk.source] = {stem(w) for w in words(text)}
+                article_stems[p.chunk.source].update(stem(w) for w in words(p.chunk.text))
             need = (len(rare) + 1) // 2
             candidates = [c for c in candidates if len(rare & article_stems[c.passage.chunk.source]) >= need]
         candidates.sort(key=lambda c: c.score, reverse=True)
@@ -273,9 +327,8 @@ class OfflineAnswerer:
             vectors = self.embed([query] + [c.text for c in top])
             for c, v in zip(top, vectors[1:]):
                 c.dense = float(v @ vectors[0])
-                c.score = 0.6 * c.score + 0.4 * c.dense
+                c.score = (1 - self.dense_weight) * c.score + self.dense_weight * c.dense
             top.sort(key=lambda c: c.score, reverse=True)
-        self.last_candidates = top  # for diagnosis only
         if not top or not self.grounded(top[0], kind):
             return Draft(text=REFUSAL, refused=True)
         chosen = self.select(top, kind)
@@ -327,7 +380,7 @@ class OfflineAnswerer:
         for c in ranked[1:]:
             if len(chosen) >= self.max_sentences:
                 break
-            if c.score < 0.85 * ranked[0].score or not c.typed:
+            if c.score < self.second_ratio * ranked[0].score or (kind and not c.typed):
                 continue
             if any(_overlap(c.stems, o.stems) > 0.5 for o in chosen):
                 continue

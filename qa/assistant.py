@@ -41,11 +41,31 @@ def check_question(question, max_chars: int) -> str:
     return question
 
 
+def check_history(history) -> list[dict]:
+    """The earlier turns as role/content dicts; a QuestionError when `history` is not a list of turns.
+
+    Turns that are not a {"role", "content"} dict or a (user, assistant) pair are dropped.
+
+    >>> check_history([("Who?", "Kim.")])
+    [{'role': 'user', 'content': 'Who?'}, {'role': 'assistant', 'content': 'Kim.'}]
+    >>> check_history("Who?")
+    Traceback (most recent call last):
+    qa.assistant.QuestionError: the history must be a list of turns, not str
+    """
+    if history is None:
+        return []
+    if not isinstance(history, (list, tuple)):
+        raise QuestionError(f"the history must be a list of turns, not {type(history).__name__}")
+    return normalize_history(history)
+
+
 class Assistant:
     """Answers questions about the articles in the store.
 
-    >>> assistant = Assistant()                                        # doctest: +SKIP
-    >>> assistant.answer("Which Russian ambassador did Seoul summon?").text  # doctest: +SKIP
+    Example::
+
+        assistant = Assistant()
+        assistant.answer("Which Russian ambassador did Seoul summon?").text
     """
 
     def __init__(self, config: Config | None = None, embeddings=None, *, auto_ingest: bool = True, generator=None):
@@ -77,6 +97,7 @@ class Assistant:
             total_docs=self.store.keywords.count,
             embed=embed,
             max_sentences=self.config.max_answer_sentences,
+            article_text=self.store.keywords.source_text,
         )
         self.generator = generator if generator is not None else self._default_generator()
         self.chain = self._build_chain(self.generator)
@@ -108,7 +129,7 @@ class Assistant:
         """Answer one question; `history` is the earlier turns, [{"role", "content"}, ...]."""
         started = time.perf_counter()
         question = check_question(question, self.config.max_question_chars)
-        turns = normalize_history(history)[-2 * self.config.history_turns :]
+        turns = check_history(history)[-2 * self.config.history_turns :]
         out = self.chain.invoke({"question": question, "history": turns})
         return self._finish(out["draft"], out["passages"], started)
 
@@ -116,7 +137,7 @@ class Assistant:
         """Yield the answer text as it is produced (str pieces), then the whole `Answer`."""
         started = time.perf_counter()
         question = check_question(question, self.config.max_question_chars)
-        turns = normalize_history(history)[-2 * self.config.history_turns :]
+        turns = check_history(history)[-2 * self.config.history_turns :]
         inputs = {"question": question, "history": turns}
         streamer = getattr(self.generator, "stream_answer", None)
         if streamer is None:

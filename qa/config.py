@@ -63,7 +63,7 @@ class Config:
     chunk_overlap_sentences: int = 1
 
     # Retrieval.
-    k: int = 6
+    k: int = 8
     fetch_k: int = 24
     per_source_cap: int = 2
     rrf_k: int = 60

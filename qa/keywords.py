@@ -96,6 +96,13 @@ class KeywordIndex:
                 out[i] = (text, json.loads(meta))
         return out
 
+    def source_text(self, source: str) -> str:
+        """All stored chunk texts of one article, joined (overlaps repeat; fine for word look-ups)."""
+        rows = self._db().execute(
+            "SELECT text FROM chunks WHERE json_extract(metadata, '$.source') = ?", (source,)
+        ).fetchall()
+        return "\n".join(r[0] for r in rows)
+
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
         """(id, score) of the best `k` chunks by BM25, best first; higher score is better."""
         match = fts_query(query)
@@ -111,11 +118,12 @@ class KeywordIndex:
 
     def doc_freq(self, word: str) -> int:
         """In how many chunks `word` (stemmed as the index stems) occurs."""
-        word = re.sub(r"[^a-z0-9]", "", word.lower())
-        if not word:
+        # The index splits "10,000" into "10" "000": ask for the same tokens as a phrase.
+        phrase = " ".join(re.findall(r"[a-z0-9]+", word.lower()))
+        if not phrase:
             return 0
         return self._db().execute(
-            "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{word}"',)
+            "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{phrase}"',)
         ).fetchone()[0]
 
     def close(self) -> None:

@@ -79,7 +79,7 @@ class ChunkStore(VectorStore):
 
         self.config = config
         self.embedding = embeddings
-        config.store_dir.mkdir(parents=True, exist_ok=True)
+        make_store_dir(config)
         self.client = chroma_client(config)
         try:
             self.chroma = Chroma(
@@ -180,13 +180,29 @@ class ChunkStore(VectorStore):
         return True
 
 
+def make_store_dir(config: Config) -> None:
+    """Create the store folder, or say plainly why it cannot be (a file is there, no permission)."""
+    path = config.store_dir
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"the store path {path} is a file, not a folder; choose another with --store DIR")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"cannot create the store folder {path} ({e.strerror or e}); "
+                         f"choose another with --store DIR") from None
+
+
 def record_manager(config: Config):
     from langchain_classic.indexes import SQLRecordManager
 
-    manager = SQLRecordManager(
-        namespace=f"chroma/{config.collection}", db_url=f"sqlite:///{config.records_path}"
-    )
-    manager.create_schema()
+    try:
+        manager = SQLRecordManager(
+            namespace=f"chroma/{config.collection}", db_url=f"sqlite:///{config.records_path}"
+        )
+        manager.create_schema()
+    except Exception as e:  # SQLAlchemy wraps sqlite's "file is not a database" and friends
+        raise StoreError(f"the ingest records {config.records_path} are damaged "
+                         f"({type(e).__name__}: {str(e).splitlines()[0][:200]}); {REBUILD_HINT}") from None
     return manager
 
 

@@ -224,14 +224,15 @@ class OfflineAnswerer:
     """Extractive answers with citations.
 
     `doc_freq(word)` and `total_docs` give corpus statistics for term weights; `embed(texts)` gives
-    unit vectors for the dense part of sentence scoring (None skips it).
+    unit vectors for the dense part of sentence scoring (None skips it); it is called with
+    `cache=True` so an embedder may keep vectors of texts it sees again.
     """
 
     def __init__(
         self,
         doc_freq: Callable[[str], int],
         total_docs: Callable[[], int],
-        embed: Callable[[list[str]], np.ndarray] | None = None,
+        embed: Callable[..., np.ndarray] | None = None,
         max_sentences: int = 3,
         rerank: int = 6,
         min_score: float = 0.5,
@@ -324,7 +325,7 @@ class OfflineAnswerer:
         top = candidates[: self.rerank]
         if self.embed is not None and top:
             query = question if not follow_up else f"{question} {' '.join(list(c_weights)[:8])}"
-            vectors = self.embed([query] + [c.text for c in top])
+            vectors = self.embed([query] + [c.text for c in top], cache=True)
             for c, v in zip(top, vectors[1:]):
                 c.dense = float(v @ vectors[0])
                 c.score = (1 - self.dense_weight) * c.score + self.dense_weight * c.dense

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,8 @@ from langchain_core.embeddings import Embeddings
 MODEL_NAME = "all-MiniLM-L6-v2 (int8 ONNX)"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
 BATCH_SIZE = 32
+CACHE_ENTRIES = 20_000  # about 30 MB of float32 vectors
+CACHE_MAX_CHARS = 1_000
 
 
 class ModelMissing(RuntimeError):
@@ -61,6 +64,7 @@ class MiniLMEmbeddings(Embeddings):
         self._session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
         self._needs_type_ids = any(i.name == "token_type_ids" for i in self._session.get_inputs())
         self._lock = threading.Lock()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self.texts_embedded = 0
         self.dimension = 384
 
@@ -81,23 +85,41 @@ class MiniLMEmbeddings(Embeddings):
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
-    def embed_array(self, texts: list[str]) -> np.ndarray:
+    def embed_array(self, texts: list[str], cache: bool = False) -> np.ndarray:
         """Unit vectors for `texts`, shape (len(texts), 384). Batches are formed by length so
-        that short texts are not padded to the longest one."""
+        that short texts are not padded to the longest one.
+
+        With `cache`, vectors of short texts (questions, sentences) are kept in a bounded in-memory
+        LRU: answering re-scores the same sentences of popular passages again and again."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         texts = [t if t.strip() else " " for t in texts]
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        todo = list(range(len(texts)))
+        if cache:
+            with self._lock:
+                hits = [(i, self._cache.get(texts[i])) for i in todo]
+                for i, v in hits:
+                    if v is not None:
+                        out[i] = v
+                        self._cache.move_to_end(texts[i])
+            todo = [i for i, v in hits if v is None]
+        order = sorted(todo, key=lambda i: len(texts[i]))
         for b in range(0, len(order), BATCH_SIZE):
             batch = order[b : b + BATCH_SIZE]
             out[batch] = self._encode([texts[i] for i in batch])
         with self._lock:
-            self.texts_embedded += len(texts)
+            self.texts_embedded += len(todo)
+            if cache:
+                for i in todo:
+                    if len(texts[i]) <= CACHE_MAX_CHARS:
+                        self._cache[texts[i]] = out[i]
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
         return out
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self.embed_array(list(texts)).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_array([text])[0].tolist()
+        return self.embed_array([text], cache=True)[0].tolist()

@@ -67,7 +67,7 @@ def fake_embeddings():
             self.texts_embedded += len(texts)
             return super().embed_documents(texts)
 
-        def embed_array(self, texts):
+        def embed_array(self, texts, cache=False):
             import numpy as np
 
             v = np.array([self.embed_query(t) for t in texts], dtype=np.float32)

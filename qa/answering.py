@@ -332,7 +332,7 @@ class OfflineAnswerer:
             top.sort(key=lambda c: c.score, reverse=True)
         if not top or not self.grounded(top[0], kind):
             return Draft(text=REFUSAL, refused=True)
-        chosen = self.select(top, kind)
+        chosen = self.select(top, kind, follow_up)
         citations = [
             Citation.of(n, c.passage.chunk, c.start, c.end) for n, c in enumerate(chosen, start=1)
         ]
@@ -375,13 +375,22 @@ class OfflineAnswerer:
             return best.score >= self.min_score
         return best.lexical + 0.5 * best.context >= 0.4
 
-    def select(self, ranked: list[Candidate], kind: str | None) -> list[Candidate]:
-        """The best sentence, plus up to two more that score nearly as well and add something new."""
+    def select(self, ranked: list[Candidate], kind: str | None, follow_up: bool = False) -> list[Candidate]:
+        """The best sentence, plus up to two more that score nearly as well and add something new.
+
+        For a follow-up ("what did he say?") the others must come from the same article: the
+        pronoun points at one person in one story."""
         chosen = [ranked[0]]
         for c in ranked[1:]:
+            if follow_up and c.passage.chunk.source != ranked[0].passage.chunk.source:
+                continue
             if len(chosen) >= self.max_sentences:
                 break
-            if c.score < self.second_ratio * ranked[0].score or (kind and not c.typed):
+            best = ranked[0]
+            if c.score < self.second_ratio * best.score or (kind and not c.typed):
+                continue
+            # It must be about what the first one is about, not merely similar in tone.
+            if c.lexical + c.context < 0.6 * (best.lexical + best.context):
                 continue
             if any(_overlap(c.stems, o.stems) > 0.5 for o in chosen):
                 continue

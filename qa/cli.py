@@ -18,7 +18,7 @@ def _config(args) -> Config:
     overrides = {}
     if getattr(args, "store", None):
         overrides["store_dir"] = Path(args.store)
-    if getattr(args, "k", None):
+    if getattr(args, "k", None) is not None:  # --k 0 is an error, not "unset"
         overrides["k"] = args.k
     if getattr(args, "offline", False):
         overrides["offline"] = True

@@ -67,6 +67,19 @@ def _chroma_command() -> List[str]:
     ]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: have Linux send SIGTERM to the server when the
+    process that started it dies (e.g. pytest killed with SIGKILL), so no
+    orphaned server keeps running."""
+    try:
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except Exception:
+        pass
+
+
 def _settings():  # type: ignore[no-untyped-def]
     from chromadb.config import Settings
 
@@ -90,8 +103,11 @@ class ChromaServer:
         self.process: Optional[subprocess.Popen[bytes]] = None
         self.last_start_seconds: Optional[float] = None
         # The server logs to stdout; stdout and stderr both go to this file
-        # (a file, not a pipe, so a chatty server can never block on output).
-        self._log: IO[bytes] = tempfile.TemporaryFile(prefix="chroma-server-", suffix=".log")
+        # (a file, not a pipe, so a chatty server can never block on output;
+        # append mode, so reading the tail never moves where the server writes).
+        self._log: IO[bytes] = tempfile.TemporaryFile(
+            mode="a+b", prefix="chroma-server-", suffix=".log"
+        )
 
     # -- information -----------------------------------------------------
 
@@ -157,6 +173,7 @@ class ChromaServer:
             stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,  # Ctrl-C in the test run is not sent to it twice
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         try:
             self._wait_until_ready(began + timeout, timeout)
@@ -168,6 +185,7 @@ class ChromaServer:
 
     def _wait_until_ready(self, deadline: float, timeout: float) -> None:
         import chromadb
+        import httpx
 
         last_error: Optional[BaseException] = None
         while True:
@@ -181,6 +199,10 @@ class ChromaServer:
                     f"--- server output (tail) ---\n{self.output_tail()}"
                 )
             try:
+                # chromadb's HTTP client has no timeout (httpx timeout=None), so
+                # probe with a bounded request first: something that accepts
+                # the connection but never answers must not hang this loop.
+                httpx.get(f"{self.url}/api/v2/heartbeat", timeout=2.0).raise_for_status()
                 chromadb.HttpClient(
                     host=self.host, port=self.port, settings=_settings()
                 ).heartbeat()
@@ -190,7 +212,7 @@ class ChromaServer:
             if time.monotonic() >= deadline:
                 raise ChromaServerError(
                     f"Chroma server at {self.url} (path {self.path}) did not answer its "
-                    f"heartbeat within {timeout:.0f} s; last error: "
+                    f"heartbeat within {timeout:g} s; last error: "
                     f"{type(last_error).__name__}: {last_error}\n"
                     f"Command: {' '.join(self.command())}\n"
                     f"--- server output (tail) ---\n{self.output_tail()}"

@@ -180,7 +180,7 @@ def has_type(sentence: str, kind: str | None, question_stems: set[str]) -> bool:
     if kind == "duration":
         return bool(_DURATION.search(sentence))
     if kind == "date":
-        return any(t.lower() in DATE_WORDS or re.fullmatch(r"(19|20)\d\d", t) for t in tokens)
+        return any(stem(t) in DATE_WORDS or t.lower() in DATE_WORDS or re.fullmatch(r"(19|20)\d\d", t) for t in tokens)
     if kind == "speech":
         return any(stem(t) in SPEECH_VERBS for t in tokens)
     if kind == "person":
@@ -235,7 +235,7 @@ class OfflineAnswerer:
         embed: Callable[..., np.ndarray] | None = None,
         max_sentences: int = 3,
         rerank: int = 6,
-        min_score: float = 0.5,
+        min_score: float = 0.55,
         article_text: Callable[[str], str] | None = None,
         dense_weight: float = 0.4,
         second_ratio: float = 0.85,
@@ -249,6 +249,8 @@ class OfflineAnswerer:
         self.embed = embed
         self.max_sentences = max_sentences
         self.rerank = rerank
+
+    unknown_word_weight = 0.25
 
     @staticmethod
     def idf(df: int, n: int) -> float:
@@ -269,9 +271,12 @@ class OfflineAnswerer:
             if s in weights:
                 continue
             df = self.doc_freq(re.sub(r"'s$", "", lw))
+            weights[s] = self.idf(df, n)
             if df == 0:
                 unknown.append(w)
-            weights[s] = self.idf(df, n)
+                # A word no article uses is the asker's paraphrase ("begin" for "initiated"): no
+                # sentence can match it, so it should not outweigh the words that can.
+                weights[s] = self.idf(1, n) * self.unknown_word_weight
         return weights, unknown
 
     # --- the answer ------------------------------------------------------------------------

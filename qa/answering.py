@@ -205,6 +205,32 @@ _DURATION = re.compile(
 )
 
 
+# Questions about the articles themselves rather than the events: who published them, and when.
+ABOUT_THE_ARTICLE = re.compile(r"\b(published|publish|publication|news agency|agency|outlet|newspaper|wire service|credited)\b", re.I)
+
+
+def article_facts(chunk) -> str | None:
+    """A sentence stating the article's publication date and publisher, where it gives them.
+
+    >>> from qa.types import Chunk
+    >>> article_facts(Chunk("i", "a.txt", "t", 0, 1, title="Big news", date="2024-10-29", publisher="AFP"))
+    'The article “Big news” was published on 29 October 2024 by AFP.'
+    """
+    parts = []
+    if chunk.date:
+        year, month, day = (int(x) for x in chunk.date.split("-"))
+        parts.append(f"on {day} {MONTH_NAMES[month - 1]} {year}")
+    if chunk.publisher:
+        parts.append(f"by {chunk.publisher}")
+    if not parts:
+        return None
+    name = f"“{chunk.title}”" if chunk.title else chunk.source
+    return f"The article {name} was published {' '.join(parts)}."
+
+
+MONTH_NAMES = "January February March April May June July August September October November December".split()
+
+
 @dataclass
 class Candidate:
     passage_rank: int
@@ -239,7 +265,9 @@ class OfflineAnswerer:
         article_text: Callable[[str], str] | None = None,
         dense_weight: float = 0.4,
         second_ratio: float = 0.85,
+        in_metadata: Callable[[str], bool] = lambda word: False,
     ):
+        self.in_metadata = in_metadata
         self.second_ratio = second_ratio
         self.dense_weight = dense_weight
         self.min_score = min_score
@@ -291,7 +319,9 @@ class OfflineAnswerer:
         if follow_up:
             context = " ".join(strip_citations(t["content"]) for t in history[-2:])
             c_weights = {s: w for s, w in self.weights(context)[0].items() if s not in q_weights}
-        names_unknown = [w for w in unknown if w[:1].isupper() and not _is_first_word(question, w)]
+        names_unknown = [
+            w for w in unknown if w[:1].isupper() and not _is_first_word(question, w) and not self.in_metadata(w)
+        ]
         if names_unknown or not passages:
             missing = ", ".join(dict.fromkeys(names_unknown))
             text = f"The articles do not mention {missing}." if missing else REFUSAL
@@ -301,7 +331,9 @@ class OfflineAnswerer:
         q_stems = set(q_weights) | set(c_weights)
         said_before = [set(stem(w) for w in words(t["content"])) for t in history if t["role"] == "assistant"]
         candidates = [
-            c for c in self.candidates(passages) if not any(_novelty(c.stems, s) < 0.25 for s in said_before)
+            c
+            for c in self.candidates(passages, bool(ABOUT_THE_ARTICLE.search(question)))
+            if not any(_novelty(c.stems, s) < 0.25 for s in said_before)
         ]
         q_total = sum(q_weights.values()) or 1.0
         c_total = sum(c_weights.values()) or 1.0
@@ -357,10 +389,16 @@ class OfflineAnswerer:
                 out.add(stem(w))
         return out
 
-    def candidates(self, passages: list[Passage]) -> list[Candidate]:
+    def candidates(self, passages: list[Passage], about_articles: bool = False) -> list[Candidate]:
+        """The sentences of the passages; with `about_articles`, also one line per article saying
+        when and by whom it was published (for "when was the report published?")."""
         out: list[Candidate] = []
         seen: set[str] = set()
         for rank, p in enumerate(passages):
+            facts = article_facts(p.chunk) if about_articles else None
+            if facts and facts not in seen:
+                seen.add(facts)
+                out.append(Candidate(rank, p, 0, 0, facts, {stem(w) for w in words(facts + " " + (p.chunk.title or ""))}))
             for start, end in sentence_spans(p.chunk.text):
                 text = p.chunk.text[start:end]
                 if len(text) < 25 or is_heading(text) or text in seen:

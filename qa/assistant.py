@@ -98,6 +98,7 @@ class Assistant:
             embed=embed,
             max_sentences=self.config.max_answer_sentences,
             article_text=self.store.keywords.source_text,
+            in_metadata=self.store.keywords.in_metadata,
         )
         self.generator = generator if generator is not None else self._default_generator()
         self.chain = self._build_chain(self.generator)

@@ -96,6 +96,18 @@ class KeywordIndex:
                 out[i] = (text, json.loads(meta))
         return out
 
+    def in_metadata(self, word: str) -> bool:
+        """Does any article's title or publisher hold this word (e.g. a wire agency's name)?"""
+        word = re.sub(r"'s$", "", word.strip())
+        if not word:
+            return False
+        row = self._db().execute(
+            "SELECT 1 FROM chunks WHERE json_extract(metadata, '$.publisher') LIKE ? "
+            "OR json_extract(metadata, '$.title') LIKE ? LIMIT 1",
+            (f"%{word}%", f"%{word}%"),
+        ).fetchone()
+        return row is not None
+
     def source_text(self, source: str) -> str:
         """All stored chunk texts of one article, joined (overlaps repeat; fine for word look-ups)."""
         rows = self._db().execute(

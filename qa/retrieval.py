@@ -74,6 +74,11 @@ class HybridRetriever(BaseRetriever):
             docs[i] = Document(id=i, page_content=text, metadata=meta)
         ranked = sorted((i for i in fused if i in docs), key=lambda i: fused[i], reverse=True)
         chosen = diversify([(i, docs[i].metadata["source"]) for i in ranked], k, self.per_source_cap)
+        # Rank fusion forgets by how much a list's winner won; each list's first choice stays in.
+        for champion in (dense[0][0].id if dense else None, keyword[0][0] if keyword else None):
+            if champion in docs and champion not in chosen:
+                chosen[-1:] = [champion]
+        chosen.sort(key=lambda i: fused[i], reverse=True)
         return [passage_from(docs[i], fused[i]) for i in chosen]
 
     def _get_relevant_documents(

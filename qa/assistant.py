@@ -10,6 +10,7 @@ from typing import Iterator
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 
 from qa.answering import Draft, OfflineAnswerer, normalize_history, search_query
+from qa.claims import ClaimAwareAnswerer
 from qa.config import Config
 from qa.retrieval import HybridRetriever
 from qa.store import ChunkStore, ingest, open_store
@@ -100,6 +101,8 @@ class Assistant:
             article_text=self.store.keywords.source_text,
             in_metadata=self.store.keywords.in_metadata,
         )
+        # Disagreeing figures and timeline questions get their own answers (qa/claims.py).
+        self.claim_aware = ClaimAwareAnswerer(self.offline, keywords=self.store.keywords)
         self.generator = generator if generator is not None else self._default_generator()
         self.chain = self._build_chain(self.generator)
 
@@ -109,12 +112,12 @@ class Assistant:
         if self.config.use_llm:
             from qa.llm import llm_generator
 
-            return llm_generator(self.config, self.offline)
+            return llm_generator(self.config, self.claim_aware)  # its fallback knows about disagreeing figures
         return None
 
     def _build_chain(self, generator) -> Runnable:
         """question/history -> query -> passages -> draft, as one LangChain runnable."""
-        answerer = generator if generator is not None else RunnableLambda(self.offline)
+        answerer = generator if generator is not None else RunnableLambda(self.claim_aware)
         return (
             RunnablePassthrough.assign(query=lambda x: search_query(x["question"], x["history"]))
             | RunnablePassthrough.assign(passages=lambda x: self.retriever.search(x["query"]))

@@ -7,6 +7,7 @@ ranking function and the Porter stemmer folds "summoned" onto "summon".
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
@@ -19,6 +20,8 @@ CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, text TEXT NOT NULL, meta
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     text, content='chunks', content_rowid='rowid', tokenize='porter unicode61'
 );
+-- source_text() and sources() look chunks up by article; without this they scan every chunk.
+CREATE INDEX IF NOT EXISTS chunks_source ON chunks(json_extract(metadata, '$.source'));
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
 END;
@@ -41,12 +44,21 @@ def fts_query(text: str) -> str | None:
     return " OR ".join(f'"{w}"' for w in words) or None
 
 
+def _stat(path: Path) -> os.stat_result | tuple:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return os.stat_result((0,) * 10)
+
+
 class KeywordIndex:
     """Chunk texts and metadata with a full-text index over the texts."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
+        self._cache_lock = threading.Lock()
+        self._cache: tuple | None = None
         with self._write() as db:
             db.executescript(_SCHEMA)
 
@@ -60,6 +72,7 @@ class KeywordIndex:
         return db
 
     def _write(self) -> sqlite3.Connection:
+        self._cache = None
         return self._db()  # used as a context manager: one transaction, committed or rolled back
 
     def upsert(self, ids: list[str], texts: list[str], metadatas: list[dict]) -> None:
@@ -79,7 +92,23 @@ class KeywordIndex:
             db.execute("DELETE FROM chunks")
 
     def count(self) -> int:
-        return self._db().execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return self._cached("count", lambda db: db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+    def _cached(self, name: str, compute):
+        """A value recomputed only when the database files changed (asked per question; on a large
+        store a scan costs tens of ms). Shared by all threads: LangChain runs each chain step on a
+        fresh thread, so a per-connection cache would be rebuilt on every question."""
+        version = tuple(
+            (st.st_mtime_ns, st.st_size)
+            for st in (_stat(self.path), _stat(Path(f"{self.path}-wal")))
+        )
+        with self._cache_lock:
+            if self._cache is None or self._cache[0] != version:
+                self._cache = (version, {})
+            values = self._cache[1]
+        if name not in values:
+            values[name] = compute(self._db())
+        return values[name]
 
     def ids(self) -> set[str]:
         return {row[0] for row in self._db().execute("SELECT id FROM chunks")}
@@ -101,12 +130,11 @@ class KeywordIndex:
         word = re.sub(r"'s$", "", word.strip())
         if not word:
             return False
-        row = self._db().execute(
-            "SELECT 1 FROM chunks WHERE json_extract(metadata, '$.publisher') LIKE ? "
-            "OR json_extract(metadata, '$.title') LIKE ? LIMIT 1",
-            (f"%{word}%", f"%{word}%"),
-        ).fetchone()
-        return row is not None
+        names = self._cached("names", lambda db: "\n".join(
+            f"{t or ''}\n{p or ''}" for t, p in db.execute(
+                "SELECT DISTINCT json_extract(metadata, '$.title'), json_extract(metadata, '$.publisher') "
+                "FROM chunks")).lower())
+        return word.lower() in names
 
     def source_text(self, source: str) -> str:
         """All stored chunk texts of one article, joined (overlaps repeat; fine for word look-ups)."""

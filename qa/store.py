@@ -8,6 +8,7 @@ import logging
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -29,6 +30,28 @@ REBUILD_HINT = "rebuild it with: qa ingest --reset"
 
 class StoreError(RuntimeError):
     """The store cannot be used; the message names where it is and what to do."""
+
+
+def server_hint(config: Config) -> str:
+    return (f"start it with: chroma run --path DIR --host {config.chroma_host} --port {config.chroma_port}")
+
+
+@contextmanager
+def server_errors(config: Config):
+    """With a Chroma server, turn its client's many failure types into one StoreError naming the
+    server and how to start it. Nothing is lost: the server keeps what it had written."""
+    if not config.chroma_host:
+        yield
+        return
+    try:
+        yield
+    except StoreError:
+        raise
+    except Exception as e:
+        raise StoreError(
+            f"lost the Chroma server at {config.chroma_host}:{config.chroma_port} "
+            f"({type(e).__name__}: {str(e)[:200]}); {server_hint(config)}"
+        ) from None
 
 
 def chroma_settings():
@@ -112,7 +135,8 @@ class ChunkStore(VectorStore):
         metas = [dict(d.metadata) for d in documents]
         self.keywords.upsert(ids, texts, metas)
         vectors = self.embedding.embed_documents(texts)
-        self.collection.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metas)
+        with server_errors(self.config):
+            self.collection.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metas)
         return ids
 
     def add_texts(self, texts: Iterable[str], metadatas: list[dict] | None = None, **kwargs: Any) -> list[str]:
@@ -122,8 +146,9 @@ class ChunkStore(VectorStore):
 
     def delete(self, ids: list[str] | None = None, **kwargs: Any) -> bool:
         if ids:
-            for start in range(0, len(ids), 1000):
-                self.collection.delete(ids=ids[start : start + 1000])
+            with server_errors(self.config):
+                for start in range(0, len(ids), 1000):
+                    self.collection.delete(ids=ids[start : start + 1000])
             self.keywords.delete(ids)
         return True
 
@@ -140,22 +165,25 @@ class ChunkStore(VectorStore):
         n = min(k, self.count())
         if n == 0:
             return []
-        res = self.collection.query(
-            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
-        )
+        with server_errors(self.config):
+            res = self.collection.query(
+                query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
+            )
         return [
             (Document(id=i, page_content=t, metadata=m), 1.0 - d)
             for i, t, m, d in zip(res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0])
         ]
 
     def count(self) -> int:
-        return self.collection.count()
+        with server_errors(self.config):
+            return self.collection.count()
 
     def ids(self) -> set[str]:
         out: set[str] = set()
         total = self.count()
-        for offset in range(0, total, 5000):
-            out.update(self.collection.get(limit=5000, offset=offset, include=[])["ids"])
+        with server_errors(self.config):
+            for offset in range(0, total, 5000):
+                out.update(self.collection.get(limit=5000, offset=offset, include=[])["ids"])
         return out
 
     def sources(self) -> dict[str, int]:
@@ -175,7 +203,8 @@ class ChunkStore(VectorStore):
         self.keywords.delete(sorted(keyword_ids - chroma_ids))
         missing = sorted(chroma_ids - keyword_ids)
         for start in range(0, len(missing), 1000):
-            got = self.collection.get(ids=missing[start : start + 1000], include=["documents", "metadatas"])
+            with server_errors(self.config):
+                got = self.collection.get(ids=missing[start : start + 1000], include=["documents", "metadatas"])
             self.keywords.upsert(got["ids"], got["documents"], got["metadatas"])
         return True
 
@@ -351,7 +380,14 @@ def repair(store: ChunkStore, manager) -> int:
     records = set(manager.list_keys())
     vectors = store.ids()
     keywords = store.keywords.ids()
-    orphans = sorted((vectors | keywords) - records)
+    if store.config.chroma_host:
+        # A shared server holds other machines' chunks, which this machine's ledger does not list:
+        # they are not orphans. A vector a killed ingest left here is re-added under the same id
+        # (upsert) by the next index() run, so nothing is duplicated either way.
+        store.sync_keywords()
+        orphans: list[str] = []
+    else:
+        orphans = sorted((vectors | keywords) - records)
     if orphans:
         store.delete(orphans)
     forgotten = sorted(records - (vectors & keywords))

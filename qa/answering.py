@@ -260,7 +260,7 @@ class OfflineAnswerer:
         total_docs: Callable[[], int],
         embed: Callable[..., np.ndarray] | None = None,
         max_sentences: int = 3,
-        rerank: int = 6,
+        rerank: int = 4,
         min_score: float = 0.55,
         article_text: Callable[[str], str] | None = None,
         dense_weight: float = 0.4,
@@ -354,8 +354,9 @@ class OfflineAnswerer:
             for p in passages:
                 if p.chunk.source not in article_stems:
                     text = self.article_text(p.chunk.source) if self.article_text else ""
-                    article_stems[p.chunk.source] = {stem(w) for w in words(text)}
-                article_stems[p.chunk.source].update(stem(w) for w in words(p.chunk.text))
+                    # Rare names are capitalised words, so only those need stemming.
+                    article_stems[p.chunk.source] = {stem(w) for w in words(text) if w[:1].isupper()}
+                article_stems[p.chunk.source].update(stem(w) for w in words(p.chunk.text) if w[:1].isupper())
             need = (len(rare) + 1) // 2
             candidates = [c for c in candidates if len(rare & article_stems[c.passage.chunk.source]) >= need]
         candidates.sort(key=lambda c: c.score, reverse=True)

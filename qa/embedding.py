@@ -16,7 +16,7 @@ from langchain_core.embeddings import Embeddings
 
 MODEL_NAME = "all-MiniLM-L6-v2 (int8 ONNX)"
 MAX_TOKENS = 256  # sentence-transformers' max_seq_length for this model
-BATCH_SIZE = 32
+BATCH_SIZE = 8  # measured: faster than 32 on 2 cores, and a third of the peak memory
 CACHE_ENTRIES = 20_000  # about 30 MB of float32 vectors
 CACHE_MAX_CHARS = 1_000
 

@@ -162,9 +162,12 @@ class KeywordIndex:
         phrase = " ".join(re.findall(r"[a-z0-9]+", word.lower()))
         if not phrase:
             return 0
-        return self._db().execute(
-            "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{phrase}"',)
-        ).fetchone()[0]
+        # Counting a common word's postings on a large index takes milliseconds; answers ask for the
+        # same words again and again, so the counts are kept until the index changes.
+        return self._cached(
+            f"df:{phrase}",
+            lambda db: db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{phrase}"',)).fetchone()[0],
+        )
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

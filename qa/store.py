@@ -316,14 +316,20 @@ def ingest(
     # First mend what a killed ingest may have left, so index() re-adds whatever it dropped.
     report.deleted += repair(store, manager)
 
-    docs = list(chunk_documents(loaded.articles, config))
-    report.chunks = len(docs)
+    # Chunks are made as index() consumes them, batch by batch: memory does not grow with the corpus.
     show = sys.stderr.isatty() if progress is None else progress
-    iterator: Iterable[Document] = docs
-    if show and len(docs) > 200:
+    articles: Iterable[Article] = loaded.articles
+    if show and len(loaded.articles) > 20:
         from tqdm import tqdm
 
-        iterator = tqdm(docs, desc="ingest", unit="chunk", file=sys.stderr)
+        articles = tqdm(loaded.articles, desc="ingest", unit="article", file=sys.stderr)
+
+    def counted(docs: Iterable[Document]) -> Iterator[Document]:
+        for doc in docs:
+            report.chunks += 1
+            yield doc
+
+    iterator = counted(chunk_documents(articles, config))
     result = index(
         iterator,
         manager,
@@ -336,7 +342,7 @@ def ingest(
     report.added = result["num_added"]
     report.updated = result["num_updated"]
     report.skipped_unchanged = result["num_skipped"]
-    report.deleted = result["num_deleted"]
+    report.deleted += result["num_deleted"]
 
     # Sources that are gone from disk: remove them. Sources on disk that could not be read this
     # time keep their earlier chunks, so a transient failure loses nothing.

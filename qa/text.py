@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -30,6 +31,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A light suffix-stripping stem, enough to match "summoned" with "summon" and "troops" with "troop".
 

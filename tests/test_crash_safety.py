@@ -1,7 +1,9 @@
 """An ingest killed with SIGKILL at random moments leaves a store that the next ingest makes whole.
 
 The corpus is the seeds copied 40 times with a distinct closing line each, so the ingest has about
-1,600 chunks to embed and takes long enough to be killed while loading, embedding or writing.
+1,600 chunks to embed and takes long enough to be killed while loading, embedding or writing. When a
+run finishes before its kill, a new edition of the corpus changes every chunk, so later kills also land
+while old chunks are being replaced and removed.
 """
 
 from __future__ import annotations
@@ -29,13 +31,16 @@ COPIES = 40
 KILLS = 12
 
 
-def make_corpus(folder: Path) -> set[str]:
-    folder.mkdir()
+def make_corpus(folder: Path, edition: int = 0) -> set[str]:
+    """The copies; a new `edition` changes every chunk (its line opens each article, shifting every
+    span), so an ingest after it has the whole corpus to replace again."""
+    folder.mkdir(exist_ok=True)
     for i in range(COPIES):
         for seed in sorted(SEEDS.glob("*.txt")):
             name = f"{i:02d}_{seed.name}"
-            text = seed.read_text() + f"\nEditor's note: this is copy number {i} of the report, filed as {name}.\n"
-            (folder / name).write_text(text)
+            note = f"\nEditor's note: this is copy number {i} of the report, filed as {name}.\n"
+            edition_line = f"Edition {'I' * (edition + 1)} of the digest."  # its length moves every span
+            (folder / name).write_text(edition_line + "\n\n" + seed.read_text() + note)
     return {p.name for p in folder.glob("*.txt")}
 
 
@@ -81,13 +86,13 @@ def test_ingest_survives_repeated_sigkill(tmp_path, minilm):
     corpus, store = tmp_path / "corpus", tmp_path / "store"
     expected_sources = make_corpus(corpus)
     config = Config.from_env(store_dir=store, corpus_dirs=(corpus,))
-    expected_chunks = len(list(chunk_documents(load_corpus([corpus]).articles, config)))
+    edition = 0
 
     rng = random.Random(8)
     kills, finished, delays, mended = 0, 0, [], 0
     started = time.perf_counter()
     while kills < KILLS:
-        assert finished < 5, "ingest kept finishing before the kill; make the corpus bigger"
+        assert finished < 8, "ingest kept finishing before the kill; make the corpus bigger"
         delay = rng.uniform(0.5, 9.0)
         proc = start_ingest(corpus, store)
         try:
@@ -103,7 +108,10 @@ def test_ingest_survives_repeated_sigkill(tmp_path, minilm):
             # A run the kill came too late for must have succeeded on what the last kill left.
             assert proc.returncode == 0, err.decode(errors="replace")
             finished += 1
+            edition += 1  # the store caught up: give the next runs a whole corpus to replace
+            make_corpus(corpus, edition)
 
+    expected_chunks = len(list(chunk_documents(load_corpus([corpus]).articles, config)))
     final = subprocess.run(
         [sys.executable, "-m", "qa.cli", "ingest", str(corpus), "--store", str(store)],
         cwd=ROOT, capture_output=True, text=True, timeout=900,

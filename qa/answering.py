@@ -323,7 +323,7 @@ class OfflineAnswerer:
             w for w in unknown if w[:1].isupper() and not _is_first_word(question, w) and not self.in_metadata(w)
         ]
         if names_unknown or not passages:
-            missing = ", ".join(dict.fromkeys(names_unknown))
+            missing = ", ".join(dict.fromkeys(re.sub(r"['’]s$", "", w) for w in names_unknown))
             text = f"The articles do not mention {missing}." if missing else REFUSAL
             return Draft(text=text, refused=True)
 

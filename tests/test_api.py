@@ -43,7 +43,7 @@ def test_answer_cites_the_article_it_comes_from(seeds_assistant):
 def test_refuses_what_the_articles_do_not_say(seeds_assistant):
     answer = seeds_assistant.answer("What did India's government say about the treaty?")
     assert answer.refused and not answer.citations
-    assert "India" in answer.text
+    assert answer.text == "The articles do not mention India."
 
 
 def test_follow_up_uses_the_conversation(seeds_assistant):

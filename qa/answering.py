@@ -9,6 +9,7 @@ embedding similarity to the question.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
@@ -218,8 +219,8 @@ def article_facts(chunk) -> str | None:
     """
     parts = []
     if chunk.date:
-        year, month, day = (int(x) for x in chunk.date.split("-"))
-        parts.append(f"on {day} {MONTH_NAMES[month - 1]} {year}")
+        day = dt.date.fromisoformat(chunk.date)
+        parts.append(f"on {day.day} {day:%B %Y}")
     if chunk.publisher:
         parts.append(f"by {chunk.publisher}")
     if not parts:
@@ -227,8 +228,6 @@ def article_facts(chunk) -> str | None:
     name = f"“{chunk.title}”" if chunk.title else chunk.source
     return f"The article {name} was published {' '.join(parts)}."
 
-
-MONTH_NAMES = "January February March April May June July August September October November December".split()
 
 
 @dataclass

@@ -14,6 +14,7 @@ from qa.claims import ClaimAwareAnswerer
 from qa.config import Config
 from qa.retrieval import HybridRetriever
 from qa.store import ChunkStore, ingest, open_store
+from qa.text import pieces
 from qa.types import Answer
 
 log = logging.getLogger("qa")
@@ -146,7 +147,7 @@ class Assistant:
         streamer = getattr(self.generator, "stream_answer", None)
         if streamer is None:
             answer = self.answer(question, history)
-            for piece in _pieces(answer.text):
+            for piece in pieces(answer.text):
                 yield piece
             yield answer
             return
@@ -173,13 +174,6 @@ class Assistant:
             unsupported=draft.unsupported,
             conflict=draft.conflict,
         )
-
-
-def _pieces(text: str, size: int = 3) -> Iterator[str]:
-    """The text in runs of a few words, for a streamed display of an answer made whole."""
-    parts = text.split(" ")
-    for i in range(0, len(parts), size):
-        yield " ".join(parts[i : i + size]) + (" " if i + size < len(parts) else "")
 
 
 _default: Assistant | None = None

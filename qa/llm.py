@@ -27,7 +27,7 @@ from qa.answering import Draft, OfflineAnswerer, normalize_history, strip_citati
 from qa.chunking import sentence_spans
 from qa.claims import claims_context
 from qa.config import Config
-from qa.text import STOPWORDS, content_stems, stem, words
+from qa.text import STOPWORDS, content_stems, pieces, stem, words
 from qa.types import Citation, Passage
 
 log = logging.getLogger("qa.llm")
@@ -316,13 +316,6 @@ def chat_model(config: Config):
     )
 
 
-def _pieces(text: str) -> Iterator[str]:
-    """A finished text in a few-word pieces, for streaming the offline fallback."""
-    parts = text.split(" ")
-    for i in range(0, len(parts), 3):
-        yield " ".join(parts[i : i + 3]) + (" " if i + 3 < len(parts) else "")
-
-
 def _stable_prefix(raw: str) -> str:
     """The part of a growing output whose rewritten form can no longer change: not a marker still
     being written, nor whitespace that a marker might yet swallow, nor an unclosed <think>."""
@@ -358,7 +351,7 @@ class LLMAnswerer(Runnable[dict, Draft]):
         passages = inputs["passages"]
         if not passages:
             draft = self.offline(inputs)
-            yield from _pieces(draft.text)
+            yield from pieces(draft.text)
             yield draft
             return
         raw, shown = "", ""
@@ -374,7 +367,7 @@ class LLMAnswerer(Runnable[dict, Draft]):
             draft = self.fallback(inputs, exc)
             if shown:
                 yield "\n\n"
-            yield from _pieces(draft.text)
+            yield from pieces(draft.text)
             yield draft
             return
         final = rewrite_markers(raw, len(passages))[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Iterator
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being
@@ -85,3 +86,14 @@ def normalize(text: str) -> str:
     text = re.sub(r"(?<=\d)[,.](?=\d{3}\b)", "", text.lower())
     text = re.sub(r"[^\w\s]", " ", text.replace("’", "'").replace("'", ""))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def pieces(text: str, size: int = 3) -> Iterator[str]:
+    """A finished text in runs of a few words, for a streamed display of an answer made whole.
+
+    >>> list(pieces("one two three four"))
+    ['one two three ', 'four']
+    """
+    parts = text.split(" ")
+    for i in range(0, len(parts), size):
+        yield " ".join(parts[i : i + size]) + (" " if i + size < len(parts) else "")

@@ -51,6 +51,26 @@ def diversify(ranked: list[tuple[str, str]], k: int, per_source_cap: int) -> lis
     return chosen
 
 
+def keep_champions(chosen: list[str], champions: list[str], fused: dict[str, float]) -> list[str]:
+    """`chosen` with each ranking's first choice in it, each replacing the weakest other pick; in
+    fused order. Rank fusion forgets by how much a list's winner won.
+
+    >>> keep_champions(["a", "b", "c"], ["x", "y"], {"a": 3, "b": 2, "c": 1, "x": 0.5, "y": 0.4})
+    ['a', 'x', 'y']
+    >>> keep_champions(["a", "b"], ["a"], {"a": 1, "b": 2})
+    ['b', 'a']
+    """
+    out = list(chosen)
+    for champion in champions:
+        if champion in out:
+            continue
+        others = [i for i in out if i not in champions]
+        if not others:
+            break
+        out[out.index(min(others, key=lambda i: fused[i]))] = champion
+    return sorted(out, key=lambda i: fused[i], reverse=True)
+
+
 class HybridRetriever(BaseRetriever):
     """A LangChain retriever over a `ChunkStore`."""
 
@@ -74,11 +94,8 @@ class HybridRetriever(BaseRetriever):
             docs[i] = Document(id=i, page_content=text, metadata=meta)
         ranked = sorted((i for i in fused if i in docs), key=lambda i: fused[i], reverse=True)
         chosen = diversify([(i, docs[i].metadata["source"]) for i in ranked], k, self.per_source_cap)
-        # Rank fusion forgets by how much a list's winner won; each list's first choice stays in.
-        for champion in (dense[0][0].id if dense else None, keyword[0][0] if keyword else None):
-            if champion in docs and champion not in chosen:
-                chosen[-1:] = [champion]
-        chosen.sort(key=lambda i: fused[i], reverse=True)
+        champions = [c for c in (dense[0][0].id if dense else None, keyword[0][0] if keyword else None) if c in docs]
+        chosen = keep_champions(chosen, champions, fused)
         return [passage_from(docs[i], fused[i]) for i in chosen]
 
     def _get_relevant_documents(

@@ -193,10 +193,11 @@ class ChunkStore(VectorStore):
         ).fetchall()
         return {s: n for s, n in rows}
 
-    def sync_keywords(self, progress: bool = False) -> bool:
+    def sync_keywords(self, chroma_ids: set[str] | None = None) -> bool:
         """Make the keyword index mirror the collection (another machine may have ingested into a
-        shared server). Returns True when it had to change anything."""
-        chroma_ids = self.ids()
+        shared server). `chroma_ids`, when the caller has listed them already, saves a second
+        listing. Returns True when it had to change anything."""
+        chroma_ids = self.ids() if chroma_ids is None else chroma_ids
         keyword_ids = self.keywords.ids()
         if chroma_ids == keyword_ids:
             return False
@@ -385,14 +386,16 @@ def repair(store: ChunkStore, manager) -> int:
     """
     records = set(manager.list_keys())
     vectors = store.ids()
-    keywords = store.keywords.ids()
     if store.config.chroma_host:
         # A shared server holds other machines' chunks, which this machine's ledger does not list:
         # they are not orphans. A vector a killed ingest left here is re-added under the same id
-        # (upsert) by the next index() run, so nothing is duplicated either way.
-        store.sync_keywords()
+        # (upsert) by the next index() run, so nothing is duplicated either way. The local keyword
+        # index is brought in line with the server first, so the check below sees the server's state.
+        store.sync_keywords(vectors)
+        keywords = store.keywords.ids()
         orphans: list[str] = []
     else:
+        keywords = store.keywords.ids()
         orphans = sorted((vectors | keywords) - records)
     if orphans:
         store.delete(orphans)

@@ -229,7 +229,6 @@ def article_facts(chunk) -> str | None:
     return f"The article {name} was published {' '.join(parts)}."
 
 
-
 @dataclass
 class Candidate:
     passage_rank: int
@@ -423,13 +422,13 @@ class OfflineAnswerer:
 
         For a follow-up ("what did he say?") the others must come from the same article: the
         pronoun points at one person in one story."""
-        chosen = [ranked[0]]
+        best = ranked[0]
+        chosen = [best]
         for c in ranked[1:]:
-            if follow_up and c.passage.chunk.source != ranked[0].passage.chunk.source:
+            if follow_up and c.passage.chunk.source != best.passage.chunk.source:
                 continue
             if len(chosen) >= self.max_sentences:
                 break
-            best = ranked[0]
             if c.score < self.second_ratio * best.score or (kind and not c.typed):
                 continue
             # It must be about what the first one is about, not merely similar in tone.

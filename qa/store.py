@@ -4,6 +4,7 @@ filled by LangChain's `index()` and its SQL record manager so that ingest is inc
 
 from __future__ import annotations
 
+from qa.errors import QAError
 import logging
 import shutil
 import sys
@@ -28,7 +29,7 @@ log = logging.getLogger("qa")
 REBUILD_HINT = "rebuild it with: qa ingest --reset"
 
 
-class StoreError(RuntimeError):
+class StoreError(QAError, RuntimeError):
     """The store cannot be used; the message names where it is and what to do."""
 
 

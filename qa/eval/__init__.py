@@ -7,6 +7,7 @@ name the line.
 
 from __future__ import annotations
 
+from qa.errors import QAError
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ REQUIRED_FIELDS = {"id": str, "question": str, "answers": list, "sources": list,
 OPTIONAL_FIELDS = {"history": list, "required": list, "category": str}
 
 
-class QuestionSetError(ValueError):
+class QuestionSetError(QAError, ValueError):
     """The question set cannot be used as it is; the message names the file and line."""
 
 

@@ -8,6 +8,7 @@ that is what the tutorial does, and what our figures are compared with.
 
 from __future__ import annotations
 
+from qa.errors import QAError
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ CHUNK_OVERLAP = 200
 TOP_K = 4
 
 
-class BaselineUnavailable(RuntimeError):
+class BaselineUnavailable(QAError, RuntimeError):
     """A library the baseline needs is not installed."""
 
 

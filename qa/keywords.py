@@ -82,6 +82,8 @@ class KeywordIndex:
         self._df: OrderedDict[str, int] = OrderedDict()
         self._df_version: tuple | None = None
         self.df_hits = self.df_misses = 0
+        # On a read-only filesystem (or folder) the index is only read, as an immutable file.
+        self.read_only = self.path.exists() and not os.access(self.path.parent, os.W_OK)
         names = {"chunks", "chunks_fts", "chunks_source", "chunks_ai", "chunks_ad"}
         marks = ",".join("?" * len(names))
         found = self._db().execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})", sorted(names))
@@ -96,6 +98,10 @@ class KeywordIndex:
             db.close()  # another file was put in its place since this thread connected
             db = None
         if db is None:
+            if self.read_only:  # immutable: SQLite needs no -shm file, so a read-only folder can be read
+                db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True, timeout=30)
+                self._local.db, self._local.identity = db, _identity(self.path)
+                return db
             db = sqlite3.connect(self.path, timeout=30)
             if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 db.execute("PRAGMA journal_mode=WAL")

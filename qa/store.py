@@ -8,6 +8,7 @@ an ingest (holding the store's write lock) creates, fills, empties or mends it.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sqlite3
 import threading
@@ -95,8 +96,25 @@ def chroma_settings():
     return Settings(anonymized_telemetry=False, allow_reset=True)
 
 
-def chroma_client(config: Config):
-    """A Chroma client: the server at CHROMA_HOST when set, else the persistent folder."""
+def read_only_copy(path: Path) -> Path:
+    """A private copy of a read-only Chroma folder, removed when the process ends.
+
+    Chroma's local client writes to its folder even to read (migrations, its SQLite journal) and has
+    no read-only mode (chroma-core/chroma#1438); a copy lets a read-only store be read all the same.
+    """
+    import atexit
+    import tempfile
+
+    copy = Path(tempfile.mkdtemp(prefix="qa-read-only-store-"))
+    atexit.register(shutil.rmtree, copy, ignore_errors=True)
+    shutil.copytree(path, copy, dirs_exist_ok=True)
+    log.warning("the store at %s is read-only: reading a copy of it (%s)", path, copy)
+    return copy
+
+
+def chroma_client(config: Config, reading: bool = False):
+    """A Chroma client: the server at CHROMA_HOST when set, else the persistent folder (a reader of
+    a read-only folder gets a copy of it)."""
     import chromadb
 
     if config.chroma_host:
@@ -109,6 +127,8 @@ def chroma_client(config: Config):
     path = config.chroma_dir
     if path.exists() and not path.is_dir():
         raise StoreError(f"the store path {path} is a file, not a folder; {REBUILD_HINT}")
+    if reading and path.is_dir() and not os.access(path, os.W_OK):
+        return chromadb.PersistentClient(path=str(read_only_copy(path)), settings=chroma_settings())
     try:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings())
@@ -150,15 +170,20 @@ class ChunkStore(VectorStore):
 
         self.config = config
         self.embedding = embeddings
-        if create:
+        if create or config.chroma_host:  # with a server, the folder holds this machine's keyword mirror
             make_store_dir(config)
         elif not config.chroma_host and not config.chroma_dir.exists():
             raise StoreNotBuilt(f"there is no store at {config.store_dir} yet; build it with: qa ingest")
-        self.client = chroma_client(config)
+        self.client = chroma_client(config, reading=not create)
         try:
-            try:
-                self.collection = remote(config, lambda: self.client.get_collection(config.collection))
-            except NotFoundError:
+            def existing():
+                try:
+                    return self.client.get_collection(config.collection)
+                except NotFoundError:
+                    return None
+
+            self.collection = remote(config, existing)
+            if self.collection is None:
                 if not create:
                     raise StoreNotBuilt(f"the collection {config.collection!r} at {where(config)} has not been "
                                         f"built; build it with: qa ingest") from None

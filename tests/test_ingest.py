@@ -7,6 +7,9 @@ Each issue-13 item's test is named after it: `test_item1_…`, `test_item2_…`,
 from __future__ import annotations
 
 import os
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -20,7 +23,7 @@ from qa.corpus import clean_article, load_corpus, markdown_to_text, read_article
 from qa.ingest import EmptyCorpus, EmptyStore, UnknownSource, ingest, remove_sources
 from qa.keywords import KeywordIndex
 from qa.store import StoreBusy, open_store, write_lock
-from tests.conftest import SEEDS
+from tests.conftest import ROOT, SEEDS
 
 ORIGINAL = "001_d6d462e10cf7b47f.txt"  # the seed about Seoul summoning the Russian ambassador
 
@@ -301,3 +304,59 @@ def test_item13_folders_nested_1500_deep_are_read(tmp_path):
 def test_markdown_to_text_drops_images_code_and_html():
     text = markdown_to_text("Intro text here.\n\n![a chart](c.png)\n\n```\ncode()\n```\n\n<div>x</div>\n\nEnd.")
     assert text == "Intro text here.\n\nEnd."
+
+
+# --- issue 13 with real processes: the CLI as a user runs it -----------------------------------
+
+def _cli(args: list[str], *, limit_bytes: int | None = None, wrap: list[str] = ()) -> subprocess.CompletedProcess:
+    """`qa ARGS` in a new process (offline), optionally under `ulimit -f` or inside `wrap`."""
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, limit_bytes))
+
+    return subprocess.run([*wrap, sys.executable, "-m", "qa.cli", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "QA_OFFLINE": "1"},
+                          preexec_fn=limit if limit_bytes else None)
+
+
+@pytest.mark.integration
+def test_item13_a_full_disk_during_ingest_is_one_line_and_damages_nothing(tmp_path):
+    store = tmp_path / "store"
+    result = _cli(["ingest", "--store", str(store), str(SEEDS)], limit_bytes=300_000)  # like `ulimit -f 300`
+    err = result.stderr.strip()
+    assert result.returncode == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert "ran out of space writing the store" in err and "nothing stored was lost" in err
+    result = _cli(["ingest", "--store", str(store), str(SEEDS)])  # with room again, it completes
+    assert result.returncode == 0, result.stderr
+    config = Config.from_env(store_dir=store)
+    from langchain_core.embeddings import DeterministicFakeEmbedding
+
+    opened = open_store(config, DeterministicFakeEmbedding(size=384))
+    from qa.ingest import record_manager
+
+    assert opened.ids() == opened.keywords.ids() == set(record_manager(config).list_keys())
+    assert len(opened.sources()) == 5
+
+
+def _read_only_mount_works() -> bool:
+    return subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode == 0
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not _read_only_mount_works(), reason="needs `unshare -m` to mount the store read-only")
+def test_item12_a_read_only_store_answers_and_refuses_writes_plainly(tmp_path):
+    store = tmp_path / "store"
+    assert _cli(["ingest", "--store", str(store), str(SEEDS)]).returncode == 0
+    mount = tmp_path / "read-only"
+    mount.mkdir()
+    # A private mount namespace: the store is bound read-only at `mount` (root ignores chmod).
+    wrap = ["unshare", "-m", "sh", "-c", 'mount --bind "$0" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"',
+            str(store), str(mount)]
+    asked = _cli(["ask", "--store", str(mount), "Which Russian ambassador did Seoul summon?"], wrap=wrap)
+    assert asked.returncode == 0 and "Zinoviev" in asked.stdout, asked.stderr
+    assert "damaged" not in asked.stderr and "--reset" not in asked.stderr
+    for args in (["ingest", "--store", str(mount), str(SEEDS)], ["remove", "--store", str(mount), ORIGINAL]):
+        wrote = _cli(args, wrap=wrap)
+        err = wrote.stderr.strip()
+        assert wrote.returncode == 1 and "read-only" in err and len(err.splitlines()) == 1, err
+        assert "--reset" not in err and "damaged" not in err

@@ -188,10 +188,8 @@ def ingest(
         if not p.exists():
             raise FileNotFoundError(f"corpus path does not exist: {p}")
     with _writing(config):
-        store = open_store(config, embeddings)
-        manager = _manager(config, reset)
-        stored = store.sources()
-        loaded = load_corpus(paths, prefer=stored)
+        stored = _stored_sources(config, embeddings, damaged_ok=reset)
+        loaded = load_corpus(paths, prefer=() if reset else stored)
         report = IngestReport(skipped_files=list(loaded.skipped), collection=config.collection)
         for path, reason in loaded.skipped:
             on_warning(f"skipped {path}: {reason}")
@@ -202,13 +200,17 @@ def ingest(
             named = ", ".join(str(p) for p in paths)
             raise EmptyCorpus(f"no readable article under {named} ({len(loaded.skipped)} files skipped; "
                               f"articles are .txt or .md files of UTF-8 text); nothing was changed")
-        if reset and stored:
-            on_remove([Removal(s, n) for s, n in sorted(stored.items())])
-            report.removed_sources = sorted(stored)
-            report.deleted += sum(stored.values())
+        if reset:  # before opening: a store too damaged to open is what --reset is for
+            if stored:
+                on_remove([Removal(s, n) for s, n in sorted(stored.items())])
+                report.removed_sources = sorted(stored)
+                report.deleted += sum(stored.values())
             reset_store(config, embeddings)
-            manager.delete_keys(manager.list_keys())
             stored = {}
+        store = open_store(config, embeddings)
+        manager = _manager(config, reset)
+        if reset:
+            manager.delete_keys(manager.list_keys())
         # First mend what a killed ingest may have left, so index() re-adds whatever it dropped.
         report.deleted += repair(store, manager)
 
@@ -232,6 +234,16 @@ def ingest(
     report.embedded = getattr(embeddings, "texts_embedded", 0) - embedded_before
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _stored_sources(config: Config, embeddings: Embeddings, damaged_ok: bool) -> dict[str, int]:
+    """source -> chunks in the collection now; {} for a store that cannot be opened when `damaged_ok`."""
+    try:
+        return open_store(config, embeddings).sources()
+    except StoreError:
+        if not damaged_ok:
+            raise
+        return {}
 
 
 def _manager(config: Config, reset: bool):

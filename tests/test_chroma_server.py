@@ -94,6 +94,7 @@ def test_server_down_is_one_clear_line_and_loses_nothing(use_server, store_dir, 
     assert code == 0 and EXPECTED in answer["answer"]
 
 
+@pytest.mark.slow
 def test_item6_a_paused_server_is_one_clear_line_within_the_timeout(use_server, store_dir, capsys, monkeypatch, minilm):
     """SIGSTOP leaves the port open but nothing answers: without a deadline every call hung forever."""
     from qa.assistant import Assistant

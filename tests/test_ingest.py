@@ -320,6 +320,7 @@ def _cli(args: list[str], *, limit_bytes: int | None = None, wrap: list[str] = (
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 def test_item13_a_full_disk_during_ingest_is_one_line_and_damages_nothing(tmp_path):
     store = tmp_path / "store"
     result = _cli(["ingest", "--store", str(store), str(SEEDS)], limit_bytes=300_000)  # like `ulimit -f 300`
@@ -343,6 +344,7 @@ def _read_only_mount_works() -> bool:
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.skipif(not _read_only_mount_works(), reason="needs `unshare -m` to mount the store read-only")
 def test_item12_a_read_only_store_answers_and_refuses_writes_plainly(tmp_path):
     store = tmp_path / "store"
@@ -360,3 +362,12 @@ def test_item12_a_read_only_store_answers_and_refuses_writes_plainly(tmp_path):
         err = wrote.stderr.strip()
         assert wrote.returncode == 1 and "read-only" in err and len(err.splitlines()) == 1, err
         assert "--reset" not in err and "damaged" not in err
+
+
+def test_reset_rebuilds_a_store_too_damaged_to_open(tmp_path, fake_embeddings):
+    config = config_for(tmp_path, SEEDS)
+    ingest(config, fake_embeddings)
+    config.keywords_path.write_bytes(b"this is not a database" * 100)
+    report = ingest(config, fake_embeddings, reset=True)
+    store = open_store(config, fake_embeddings)
+    assert report.added == store.count() == store.keywords.count() > 0 and len(store.sources()) == 5

@@ -15,7 +15,8 @@ from qa.errors import QAError
 from qa.questions import classify, conversation_context
 from qa.reader import ExtractiveReader
 from qa.retrieval import HybridRetriever
-from qa.store import ChunkStore, ingest, open_store
+from qa.ingest import open_for_questions
+from qa.store import ChunkStore
 from qa.types import Answer, Ask, Draft, Evidence, Turn
 
 log = logging.getLogger("qa")
@@ -93,15 +94,8 @@ class Assistant:
 
             embeddings = MiniLMEmbeddings()
         self.embeddings = embeddings
-        self.store: ChunkStore = open_store(self.config, embeddings)
-        if self.store.count() == 0 and auto_ingest:
-            dirs = ", ".join(str(d) for d in self.config.corpus_dirs)
-            log.warning("The store is empty: building it from %s (once; later runs reuse it).", dirs)
-            report = ingest(self.config, embeddings)
-            log.warning("Store built: %s", report.summary())
-            self.store = open_store(self.config, embeddings)
-        elif self.store.keywords.count() != self.store.count():
-            self.store.sync_keywords()
+        # Built from the configured corpus only when it never was; an emptied store is an error.
+        self.store: ChunkStore = open_for_questions(self.config, embeddings, build=auto_ingest)
         self.retriever = HybridRetriever(
             store=self.store,
             k=self.config.k,

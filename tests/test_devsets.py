@@ -52,7 +52,7 @@ def test_reader_holds_its_scores_on_held_back_dev_questions(name, n, distractors
         if os.environ.get("CI"):
             pytest.fail(f"{DEVSETS / name} is missing: CI runs with ../shared beside the repository")
         pytest.skip(f"no {DEVSETS / name} on this machine")
-    from qa.store import ingest  # noqa: PLC0415
+    from qa.ingest import ingest  # noqa: PLC0415
 
     qfile = _subset(name, n, distractors, tmp_path)
     config = Config.from_env(store_dir=tmp_path / "store", corpus_dirs=(tmp_path / "corpus",), offline=True)

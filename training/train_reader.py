@@ -77,7 +77,8 @@ def asked_of(questions, store_name: str, n: int):
 
 def build_items(stores: Path) -> list[Item]:
     from qa.embedding import MiniLMEmbeddings
-    from qa.store import ingest, open_store
+    from qa.ingest import ingest
+    from qa.store import open_store
     from qa.retrieval import HybridRetriever
     from qa.text import words
 

@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
-from qa.text import QUESTION_WORDS, STOPWORDS, content_stems, stem, words
+from qa.text import QUESTION_WORDS, STOPWORDS, content_stems, stem, strip_citations, words
 from qa.types import Citation, Passage
 
 REFUSAL = "The articles do not say."
@@ -106,10 +106,6 @@ def normalize_history(history) -> list[dict]:
                 if isinstance(content, str) and content.strip():
                     out.append({"role": role, "content": content})
     return out
-
-
-def strip_citations(text: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", text)
 
 
 def is_follow_up(question: str, history: list[dict]) -> bool:

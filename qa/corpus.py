@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from qa.errors import QAError
+
 ARTICLE_SUFFIXES = {".txt", ".md"}
 MAX_FILE_BYTES = 5_000_000  # a news article is tens of kilobytes; 5 MB is something else
 
@@ -204,8 +206,8 @@ def read_article(path: Path, source: str | None = None, max_bytes: int = MAX_FIL
     return Article(source=source or path.name, text=text, path=str(path), **meta)
 
 
-class UnreadableFile(Exception):
-    pass
+class UnreadableFile(QAError, ValueError):
+    """This file is not an article that can be read (the reason is the message); it is skipped."""
 
 
 def iter_article_paths(root: Path) -> Iterator[tuple[Path, str]]:

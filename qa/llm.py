@@ -32,6 +32,7 @@ from qa.answering import Draft, OfflineAnswerer, normalize_history
 from qa.chunking import sentence_spans
 from qa.claims import claims_context
 from qa.config import Config
+from qa.errors import QAError
 from qa.logs import scrub
 from qa.text import STOPWORDS, content_stems, pieces, stem, strip_citations, sub_with_space_before, words
 from qa.types import Citation, Passage
@@ -88,7 +89,7 @@ CHARS_PER_TOKEN = 8
 RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx: what the openai client itself retries
 
 
-class EmptyOutput(RuntimeError):
+class EmptyOutput(QAError, RuntimeError):
     """The model answered with nothing (or only whitespace); the offline answer is given instead."""
 
 

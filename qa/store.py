@@ -32,6 +32,8 @@ REBUILD_HINT = "rebuild it with: qa ingest --reset"
 class StoreError(QAError, RuntimeError):
     """The store cannot be used; the message names where it is and what to do."""
 
+    exit_code = 1  # the command was right; the store failed (the CLI's exit code)
+
 
 def server_hint(config: Config) -> str:
     return (f"start it with: chroma run --path DIR --host {config.chroma_host} --port {config.chroma_port}")

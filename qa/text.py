@@ -142,3 +142,14 @@ def clean_text(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text)
     return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
+
+
+def for_terminal(text: str, newlines: bool = False) -> str:
+    """`text` safe to print on a terminal: escape codes, carriage returns, bidi overrides, lone
+    surrogates and every other invisible character shown as a Python escape (`\\x1b`), and newlines
+    too unless `newlines` (so a file name can neither colour the screen nor forge a line).
+
+    >>> print(for_terminal("evil\\x1b[31m.txt\\n[2] forged.txt"))
+    evil\\x1b[31m.txt\\n[2] forged.txt
+    """
+    return "".join(ch if ch.isprintable() or (newlines and ch == "\n") else ascii(ch)[1:-1] for ch in text)

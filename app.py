@@ -66,6 +66,8 @@ def parse_settings(argv: list[str] | None = None, env: dict | None = None) -> We
     parser.add_argument("--port", type=int, default=None)
     parser.add_argument("--auth", default=env.get("QA_AUTH"), help="user:password to require a login")
     args = parser.parse_args(argv)
+    if not args.host.strip():  # Gradio would read "" as "unset" and fall back to GRADIO_SERVER_NAME / 0.0.0.0
+        parser.error("--host (or QA_HOST) must name an address, e.g. 127.0.0.1; it is empty")
     port = args.port
     if port is None:
         raw = env.get("QA_PORT") or str(WebSettings.port)

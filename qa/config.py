@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from qa.errors import QAError
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from qa.errors import QAError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -82,7 +84,7 @@ class Config:
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     offline: bool = False
-    llm_timeout: float = 60.0
+    llm_timeout: float = 60.0  # seconds for the whole call, retries included (QA_LLM_TIMEOUT)
     llm_retries: int = 2
     llm_max_tokens: int = 400
 
@@ -136,8 +138,13 @@ class Config:
             raise ConfigError(f"per-source cap must be at least 1, got {self.per_source_cap}")
         if self.max_question_chars < 10:
             raise ConfigError("the question limit must be at least 10 characters")
-        if self.llm_retries < 0 or self.llm_timeout <= 0:
-            raise ConfigError("LLM retries must be >= 0 and the timeout > 0")
+        if self.llm_retries < 0:
+            raise ConfigError(f"QA_LLM_RETRIES must be 0 or more, got {self.llm_retries}")
+        # nan compares false with everything and inf is no deadline: both would let a call hang.
+        if not (isinstance(self.llm_timeout, (int, float)) and math.isfinite(self.llm_timeout) and self.llm_timeout > 0):
+            raise ConfigError(f"QA_LLM_TIMEOUT must be a number of seconds above 0, got {self.llm_timeout!r}")
+        if self.llm_max_tokens < 1:
+            raise ConfigError(f"the LLM token limit must be at least 1, got {self.llm_max_tokens}")
         return self
 
     @property

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from qa.errors import QAError
+
 ARTICLE_SUFFIXES = {".txt", ".md"}
 MAX_FILE_BYTES = 5_000_000  # a news article is tens of kilobytes; 5 MB is something else
 
@@ -293,8 +295,8 @@ def markdown_to_text(raw: str) -> str:
     return "\n\n".join(header + blocks)
 
 
-class UnreadableFile(Exception):
-    pass
+class UnreadableFile(QAError, ValueError):
+    """This file is not an article that can be read (the reason is the message); it is skipped."""
 
 
 def iter_article_paths(root: Path, unreadable_folders: list[str] | None = None) -> Iterator[tuple[Path, str]]:

@@ -34,6 +34,8 @@ T = TypeVar("T")
 class StoreError(QAError, RuntimeError):
     """The store cannot be used; the message names where it is and what to do."""
 
+    exit_code = 1  # the command was right; the store failed (the CLI's exit code)
+
 
 class StoreBusy(StoreError):
     """Another process holds the store's write lock (an ingest or a removal is running)."""

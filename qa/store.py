@@ -210,6 +210,34 @@ class ChunkStore(VectorStore):
             self.keywords.upsert(got["ids"], got["documents"], got["metadatas"])
         return True
 
+    def articles(self) -> list[StoredArticle]:
+        """The stored articles, oldest first, each with its title, date, publisher and opening chunk.
+
+        Read from each article's first chunk (a cleaned article's text starts at offset 0, so its
+        first chunk has start 0): one row per article, not a scan of every chunk. An article whose
+        first chunk is missing is still listed, with no opening text.
+        """
+        with server_errors(self.config):
+            got = self.collection.get(where={"start": 0}, include=["documents", "metadatas"])
+        found: dict[str, StoredArticle] = {}
+        for text, meta in zip(got["documents"], got["metadatas"]):
+            chunk = Chunk.from_metadata(text, meta)
+            found.setdefault(chunk.source, StoredArticle(chunk.source, chunk.title, chunk.date, chunk.publisher, text))
+        for source in self.sources():
+            found.setdefault(source, StoredArticle(source, None, None, None, ""))
+        return sorted(found.values(), key=lambda a: (a.date or "9999", a.source))
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """One article of the store, as the web chat's article list shows it."""
+
+    source: str  # the file name
+    title: str | None
+    date: str | None  # ISO date, where the article states one
+    publisher: str | None
+    opening: str  # the text of its first chunk ("" when that chunk is missing)
+
 
 def make_store_dir(config: Config) -> None:
     """Create the store folder, or say plainly why it cannot be (a file is there, no permission)."""

@@ -328,6 +328,21 @@ def test_binds_loopback_by_default_and_login_is_enforced(make_assistant):
         client = Client(url, auth=("ann", "pw"), verbose=False)
         result = client.predict("Which Russian ambassador did Seoul summon?", "", api_name="/ask")
         assert set(result) >= {"answer", "refused", "citations", "retrieved", "backend"}
+        with pytest.raises(Exception, match="nested too deeply"):  # a clear error, not {"error": null}
+            client.predict("Who?", "[" * 100_000 + "]" * 100_000, api_name="/ask")
+
+        # Gradio serves cancel and reset to anyone; LoginGuard asks for the login first.
+        body = {"session_hash": "s", "fn_index": 0, "event_id": "e"}
+        for route in ("gradio_api/cancel", "gradio_api/reset"):
+            assert httpx.post(url + route, json=body).status_code == 401
+        with httpx.Client(base_url=url) as browser:
+            assert browser.post("login", data={"username": "ann", "password": "pw"}).status_code == 200
+            assert browser.post("gradio_api/cancel", json=body).status_code == 200
+        # Failed logins from one address: LOGIN_ATTEMPTS, then 429 even with the right password.
+        for _ in range(app.LOGIN_ATTEMPTS):
+            assert httpx.post(url + "login", data={"username": "ann", "password": "guess"}).status_code == 400
+        refused = httpx.post(url + "login", data={"username": "ann", "password": "pw"})
+        assert refused.status_code == 429 and "too many failed logins" in refused.text
 
 
 @pytest.mark.integration

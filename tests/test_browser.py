@@ -174,6 +174,7 @@ def test_desktop_chat(desktop):
     toast = page.get_by_text(webui.EMPTY_QUESTION)
     toast.first.wait_for(state="visible", timeout=10_000)
     assert page.locator('#qa-chat [data-testid="bot"]').count() == 0
+    page.wait_for_timeout(600)  # the toast slides in
     page.screenshot(path=str(ARTIFACTS / "desktop-1-empty-question.png"))
     page.click('[data-testid="toast-close"]')
 

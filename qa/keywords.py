@@ -22,6 +22,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
 );
 -- source_text() and sources() look chunks up by article; without this they scan every chunk.
 CREATE INDEX IF NOT EXISTS chunks_source ON chunks(json_extract(metadata, '$.source'));
+-- The index's own vocabulary (Porter stems and how many chunks hold each), for spelling correction.
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_vocab USING fts5vocab(chunks_fts, 'row');
 CREATE TRIGGER IF NOT EXISTS chunks_ai AFTER INSERT ON chunks BEGIN
     INSERT INTO chunks_fts(rowid, text) VALUES (new.rowid, new.text);
 END;
@@ -168,6 +170,19 @@ class KeywordIndex:
             f"df:{phrase}",
             lambda db: db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{phrase}"',)).fetchone()[0],
         )
+
+    def together(self, first: str, second: str) -> bool:
+        """Does some chunk hold both words (each stemmed as the index stems)?"""
+        a, b = (" ".join(re.findall(r"[a-z0-9]+", w.lower())) for w in (first, second))
+        if not a or not b:
+            return False
+        return self._cached(f"and:{a}|{b}", lambda db: db.execute(
+            "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1", (f'"{a}" AND "{b}"',)).fetchone() is not None)
+
+    def terms(self) -> dict[str, int]:
+        """Every indexed term (a Porter stem) and in how many chunks it occurs; kept until the index
+        changes (listing a large vocabulary takes a few hundred milliseconds)."""
+        return self._cached("terms", lambda db: dict(db.execute("SELECT term, doc FROM chunks_vocab")))
 
     def close(self) -> None:
         db = getattr(self._local, "db", None)

@@ -21,14 +21,13 @@ from typing import Iterator, Sequence
 import openai
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
-from langchain_core.runnables import Runnable, RunnableConfig
 
-from qa.answering import Draft, OfflineAnswerer, normalize_history, strip_citations
+from qa.answering import Answerer
 from qa.chunking import sentence_spans
 from qa.claims import claims_context
 from qa.config import Config
-from qa.text import STOPWORDS, content_stems, pieces, stem, words
-from qa.types import Citation, Passage
+from qa.text import STOPWORDS, content_stems, pieces, stem, strip_citations, words
+from qa.types import Ask, Citation, Draft, Evidence, Passage, Turn
 
 log = logging.getLogger("qa.llm")
 
@@ -138,13 +137,9 @@ def format_passages(passages: Sequence[Passage]) -> str:
     return "\n".join(blocks)
 
 
-def history_messages(history: Sequence[dict]) -> list[tuple[str, str]]:
+def history_messages(history: Sequence[Turn]) -> list[tuple[str, str]]:
     """Earlier turns as chat messages. Old [n] markers are dropped: they pointed at other passages."""
-    out = []
-    for turn in normalize_history(history):
-        content = strip_citations(turn["content"])[:HISTORY_TURN_CHARS]
-        out.append(("human" if turn["role"] == "user" else "ai", content))
-    return out
+    return [("human" if t.role == "user" else "ai", strip_citations(t.content)[:HISTORY_TURN_CHARS]) for t in history]
 
 
 PROMPT = ChatPromptTemplate.from_messages(
@@ -152,13 +147,13 @@ PROMPT = ChatPromptTemplate.from_messages(
 )
 
 
-def prompt_inputs(inputs: dict) -> dict:
-    """The chain's dict {question, history, passages} as the prompt's variables."""
+def prompt_inputs(ask: Ask, evidence: Evidence) -> dict:
+    """The prompt template's variables for a question and its passages."""
     return {
-        "passages": format_passages(inputs["passages"]),
-        "figures": _data(claims_context(inputs["passages"])) or "(none)",
-        "question": _data(inputs["question"]),
-        "history": history_messages(inputs.get("history") or []),
+        "passages": format_passages(evidence.passages),
+        "figures": _data(claims_context(evidence.passages)) or "(none)",
+        "question": _data(ask.question),
+        "history": history_messages(ask.history),
     }
 
 
@@ -327,36 +322,36 @@ def _stable_prefix(raw: str) -> str:
     return raw.rstrip()
 
 
-class LLMAnswerer(Runnable[dict, Draft]):
-    """Runnable {question, history, passages} -> Draft through a chat model, falling back to the
-    offline answerer when the model fails. `stream_answer` yields text pieces, then the Draft."""
+class LLMAnswerer:
+    """An `Answerer` that has a chat model write the answer from the passages, falling back to the
+    offline answerer (with a notice) whenever the model fails."""
 
-    def __init__(self, config: Config, offline: OfflineAnswerer, model=None):
+    def __init__(self, config: Config, fallback: Answerer, model=None):
         self.config = config
-        self.offline = offline
+        self.offline = fallback
         self.backend = f"llm:{config.llm_model}"
         self.chain = PROMPT | (model if model is not None else chat_model(config)) | StrOutputParser()
 
-    def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs) -> Draft:
-        if not input["passages"]:
-            return self.offline(input)  # nothing to show the model: the offline refusal
+    def answer(self, ask: Ask, evidence: Evidence) -> Draft:
+        if not evidence.passages:
+            return self.offline.answer(ask, evidence)  # nothing to show the model: the offline refusal
         try:
-            raw = self.chain.invoke(prompt_inputs(input), config)
-            return check_answer(raw, input["passages"], self.backend)
+            raw = self.chain.invoke(prompt_inputs(ask, evidence))
+            return check_answer(raw, evidence.passages, self.backend)
         except Exception as exc:  # any failure of the model gives the offline answer, never a crash
-            return self.fallback(input, exc)
+            return self.fallback(ask, evidence, exc)
 
-    def stream_answer(self, inputs: dict) -> Iterator[str | Draft]:
+    def stream(self, ask: Ask, evidence: Evidence) -> Iterator[str | Draft]:
         """Text pieces as the model writes them (markers already checked and renumbered), then the Draft."""
-        passages = inputs["passages"]
+        passages = evidence.passages
         if not passages:
-            draft = self.offline(inputs)
+            draft = self.offline.answer(ask, evidence)
             yield from pieces(draft.text)
             yield draft
             return
         raw, shown = "", ""
         try:
-            for piece in self.chain.stream(prompt_inputs(inputs)):
+            for piece in self.chain.stream(prompt_inputs(ask, evidence)):
                 raw += piece
                 text = rewrite_markers(_stable_prefix(raw), len(passages))[0]
                 if text.startswith(shown) and len(text) > len(shown):
@@ -364,7 +359,7 @@ class LLMAnswerer(Runnable[dict, Draft]):
                     shown = text
             draft = check_answer(raw, passages, self.backend)
         except Exception as exc:
-            draft = self.fallback(inputs, exc)
+            draft = self.fallback(ask, evidence, exc)
             if shown:
                 yield "\n\n"
             yield from pieces(draft.text)
@@ -375,12 +370,12 @@ class LLMAnswerer(Runnable[dict, Draft]):
             yield final[len(shown) :]
         yield draft
 
-    def fallback(self, inputs: dict, exc: BaseException) -> Draft:
+    def fallback(self, ask: Ask, evidence: Evidence, exc: BaseException) -> Draft:
         """The offline answer, with a notice saying why the model gave none (no key in it)."""
         reason = failure_reason(exc)
         detail = scrub(f"{type(exc).__name__}: {exc}", [self.config.openai_api_key])
         log.warning("The language model was unavailable (%s): %s", reason, detail)
-        draft = self.offline(inputs)
+        draft = self.offline.answer(ask, evidence)
         notice = f"The language model was unavailable ({reason}); this is the offline answer."
         return Draft(
             text=draft.text,
@@ -390,9 +385,11 @@ class LLMAnswerer(Runnable[dict, Draft]):
             conflict=draft.conflict,
             notice=scrub(notice, [self.config.openai_api_key]),
             backend="offline",
+            spans=draft.spans,
+            confidence=draft.confidence,
         )
 
 
-def llm_generator(config: Config, offline: OfflineAnswerer, model=None) -> LLMAnswerer:
+def llm_generator(config: Config, fallback: Answerer, model=None) -> LLMAnswerer:
     """The answerer `Assistant` uses when an LLM is configured; `model` replaces ChatOpenAI (tests)."""
-    return LLMAnswerer(config, offline, model)
+    return LLMAnswerer(config, fallback, model)

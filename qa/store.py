@@ -275,8 +275,8 @@ def chunk_documents(articles: Iterable[Article], config: Config) -> Iterator[Doc
             yield Document(page_content=chunk.text, metadata=chunk.metadata())
 
 
-def passage_from(doc: Document, score: float) -> Passage:
-    return Passage(Chunk.from_metadata(doc.page_content, doc.metadata), score)
+def passage_from(doc: Document, score: float, dense_rank: int | None = None, keyword_rank: int | None = None) -> Passage:
+    return Passage(Chunk.from_metadata(doc.page_content, doc.metadata), score, dense_rank, keyword_rank)
 
 
 @dataclass

@@ -190,8 +190,17 @@ def make_assistant(tmp_path, corpus, fake_embeddings):
     return make
 
 
-def _broken_backend(inputs):
-    raise RuntimeError("backend unreachable at http://127.0.0.1:9/v1\nTraceback (most recent call last): ...")
+class _BrokenBackend:
+    """An answerer whose backend fails in a way no fallback catches."""
+
+    def answer(self, ask, evidence):
+        raise RuntimeError("backend unreachable at http://127.0.0.1:9/v1\nTraceback (most recent call last): ...")
+
+    def stream(self, ask, evidence):
+        yield self.answer(ask, evidence)
+
+
+_broken_backend = _BrokenBackend()
 
 
 def _last(chat_updates):

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from concurrent.futures import Future
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
@@ -301,6 +302,33 @@ class ChunkStore(VectorStore):
             got = remote(self.config, lambda: self.collection.get(ids=part, include=["documents", "metadatas"]))
             self.keywords.upsert(got["ids"], got["documents"], got["metadatas"])
         return True
+
+    def articles(self) -> list[StoredArticle]:
+        """The stored articles, oldest first, each with its title, date, publisher and opening chunk.
+
+        Read from each article's first chunk (a cleaned article's text starts at offset 0, so its
+        first chunk has start 0): one row per article, not a scan of every chunk. An article whose
+        first chunk is missing is still listed, with no opening text.
+        """
+        got = remote(self.config, lambda: self.collection.get(where={"start": 0}, include=["documents", "metadatas"]))
+        found: dict[str, StoredArticle] = {}
+        for text, meta in zip(got["documents"], got["metadatas"]):
+            chunk = Chunk.from_metadata(text, meta)
+            found.setdefault(chunk.source, StoredArticle(chunk.source, chunk.title, chunk.date, chunk.publisher, text))
+        for source in self.sources():
+            found.setdefault(source, StoredArticle(source, None, None, None, ""))
+        return sorted(found.values(), key=lambda a: (a.date or "9999", a.source))
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """One article of the store, as the web chat's article list shows it."""
+
+    source: str  # the file name
+    title: str | None
+    date: str | None  # ISO date, where the article states one
+    publisher: str | None
+    opening: str  # the text of its first chunk ("" when that chunk is missing)
 
 
 def make_store_dir(config: Config) -> None:

@@ -293,12 +293,20 @@ def test_item13_folders_nested_1500_deep_are_read(tmp_path):
     root = tmp_path / "deep"
     folder = root
     root.mkdir()
+    levels = []
     for _ in range(1500):  # one at a time: os.makedirs itself recurses once per level
         folder = folder / "d"
         folder.mkdir()
-    (folder / "bottom.txt").write_text("A story at the bottom\n\nIt was found very deep. Nobody expected it.\n")
-    loaded = load_corpus([root])
-    assert [a.source.count("/") for a in loaded.articles] == [1500] and not loaded.skipped
+        levels.append(folder)
+    bottom = folder / "bottom.txt"
+    bottom.write_text("A story at the bottom\n\nIt was found very deep. Nobody expected it.\n")
+    try:
+        loaded = load_corpus([root])
+        assert [a.source.count("/") for a in loaded.articles] == [1500] and not loaded.skipped
+    finally:  # pytest's own clean-up (shutil.rmtree) recurses once per level and would overflow
+        bottom.unlink()
+        for level in reversed(levels):
+            level.rmdir()
 
 
 def test_markdown_to_text_drops_images_code_and_html():

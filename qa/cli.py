@@ -102,11 +102,32 @@ def _unsupported_lines(answer) -> list[str]:
     return ["Unsupported (no cited passage says this):"] + [f"  ! {for_terminal(s)}" for s in answer.unsupported]
 
 
+BOLD, PLAIN = "\033[1m", "\033[0m"
+
+
+def bold_spans(text: str, answer, terminal: bool) -> str:
+    """On a terminal, the words that answer the question (the answer's spans) in bold, once each.
+
+    >>> from qa.types import Answer, Span
+    >>> bold_spans("It cost 5 dollars.", Answer("", False, spans=[Span(1, 8, 9, "5")]), True).split()[2]
+    '\\x1b[1m5\\x1b[0m'
+    >>> bold_spans("It cost 5 dollars.", Answer("", False, spans=[Span(1, 8, 9, "5")]), False)
+    'It cost 5 dollars.'
+    """
+    if not terminal:
+        return text
+    for span in answer.spans:
+        shown = for_terminal(span.text)
+        if shown.strip() and shown in text:
+            text = text.replace(shown, f"{BOLD}{shown}{PLAIN}", 1)
+    return text
+
+
 def _print_answer(answer, as_json: bool) -> None:
     if as_json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
         return
-    print(for_terminal(answer.text, newlines=True))
+    print(bold_spans(for_terminal(answer.text, newlines=True), answer, sys.stdout.isatty()))
     if answer.unsupported:
         print("\n" + "\n".join(_unsupported_lines(answer)))
     if answer.notice:

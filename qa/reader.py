@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -128,6 +128,7 @@ class Candidate:
     index: int  # the sentence's place in its passage
     stems: frozenset[str]
     window: frozenset[str]  # stems of the sentence and its neighbours
+    sentences: int = 1  # a candidate may be two adjacent sentences: a bridge and its answer
     probability: float = 0.0
 
 
@@ -150,19 +151,28 @@ def unglue(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 def candidates(passages: Sequence[Passage], min_chars: int = 25) -> list[Candidate]:
-    """The sentences of the passages, each once (overlapping chunks repeat sentences)."""
+    """The sentences of the passages, each once (overlapping chunks repeat sentences), and each pair
+    of adjacent sentences: a question that names one thing and asks about another is often answered
+    by the sentence that names it and the next one."""
     out: list[Candidate] = []
     seen: set[str] = set()
     for rank, p in enumerate(passages):
-        spans = unglue(p.chunk.text, sentence_spans(p.chunk.text))
+        spans = [(a, b) for a, b in unglue(p.chunk.text, sentence_spans(p.chunk.text))
+                 if b - a >= min_chars and not is_heading(p.chunk.text[a:b])]
         stems = [frozenset(stem(w) for w in words(p.chunk.text[a:b])) for a, b in spans]
         for i, (a, b) in enumerate(spans):
-            text = p.chunk.text[a:b]
-            if len(text) < min_chars or is_heading(text) or text in seen:
-                continue
-            seen.add(text)
             window = stems[i].union(*stems[max(0, i - 1) : i + 2])
-            out.append(Candidate(rank, p, a, b, text, i, stems[i], window))
+            text = p.chunk.text[a:b]
+            if text not in seen:
+                seen.add(text)
+                out.append(Candidate(rank, p, a, b, text, i, stems[i], window))
+            if i + 1 < len(spans):
+                end = spans[i + 1][1]
+                pair = p.chunk.text[a:end]
+                if pair not in seen:
+                    seen.add(pair)
+                    both = stems[i] | stems[i + 1]
+                    out.append(Candidate(rank, p, a, end, pair, i, both, both.union(*stems[max(0, i - 1) : i + 3]), 2))
     return out
 
 
@@ -187,6 +197,7 @@ FEATURES = (
     "sentence_index",  # place of the sentence in its passage
     "article_lead",  # the passage opens the article
     "length",  # words, over 40
+    "pair",  # two adjacent sentences rather than one
     "unknown",  # share of the question's IDF weight carried by words no article uses
     "name_asked",  # a new name, and the question asks for a name, person or place
     "figure_asked",  # a new figure, and the question asks for a number or an amount
@@ -261,6 +272,7 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
             min(c.index, 10) / 10,
             float(chunk.start == 0),
             min(len(words(c.text)), 80) / 40,
+            float(c.sentences == 2),
             unknown,
             float(has_name and asks_name),
             float(has_figure and asks_figure),
@@ -323,69 +335,36 @@ class Logistic:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-RERANK_FEATURES = ("sentence", "cross")  # the sentence scorer's log-odds, the cross-encoder's logit
-
-
 @dataclass(frozen=True)
 class ReaderModel:
-    """The sentence scorer, the answerability model, and the thresholds chosen with them; with a
-    cross-encoder, the model that combines its score with the sentence scorer's for the top few."""
+    """The sentence scorer, the answerability model, and the two numbers chosen with them."""
 
-    sentence: Logistic  # P(this sentence holds the answer)
+    sentence: Logistic  # P(this candidate holds the answer)
     answerable: Logistic  # P(the articles answer the question), from QUESTION_FEATURES
     refuse_below: float  # answerability under which the reader refuses
-    second_above: float  # a second sentence is added when its probability is over this
-    rerank: Logistic | None = None  # P(holds the answer) from RERANK_FEATURES
-    rerank_top: int = 0  # how many of the sentence scorer's best the cross-encoder reads
+    words_cost: float  # the answer is the candidate with the best probability less this per word
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "ReaderModel":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         sentence, answerable = Logistic.from_dict(data["sentence"]), Logistic.from_dict(data["answerable"])
-        rerank = Logistic.from_dict(data["rerank"]) if data.get("rerank") else None
-        if (sentence.features != FEATURES or answerable.features != QUESTION_FEATURES
-                or (rerank and rerank.features != RERANK_FEATURES)):
+        if sentence.features != FEATURES or answerable.features != QUESTION_FEATURES:
             raise ValueError(f"{path} was fitted on other features; rebuild it with training/train_reader.py")
-        return cls(sentence, answerable, float(data["refuse_below"]), float(data["second_above"]),
-                   rerank, int(data.get("rerank_top", 0)))
-
-
-class Rescorer(Protocol):
-    """Reads a question with each sentence (a cross-encoder): one logit per sentence."""
-
-    def score(self, question: str, sentences: list[str]) -> np.ndarray: ...
-
-
-def log_odds(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
-def reranked(probs: np.ndarray, top: np.ndarray, rerank: Logistic, cross: np.ndarray) -> np.ndarray:
-    """Probabilities after the cross-encoder read the `top` candidates: theirs from the rerank model,
-    the others' scaled under the lowest of those (so they stay behind), order otherwise kept."""
-    out = probs.copy()
-    out[top] = rerank.probability(np.column_stack([log_odds(probs[top]), cross]))
-    rest = np.setdiff1d(np.arange(len(probs)), top)
-    if len(rest):
-        out[rest] = probs[rest] * min(1.0, out[top].min() / max(probs[rest].max(), 1e-9))
-    return out
+        return cls(sentence, answerable, float(data["refuse_below"]), float(data["words_cost"]))
 
 
 # --- the answerer ---------------------------------------------------------------------------------
 
 
 class ExtractiveReader:
-    """An `Answerer`: the most probable sentence, cited; a second when it is nearly as likely and
-    adds something; a refusal when the best is unlikely. The answer's typed words are its span."""
+    """An `Answerer`: the sentence (or pair of adjacent sentences) most likely to hold the answer, for
+    its length, cited; a refusal when the articles are unlikely to answer. The answer's typed words
+    (the name, date or figure asked for) are its span."""
 
-    def __init__(self, model: ReaderModel | None = None, k: int = 8, fetch_k: int = 24, max_sentences: int = 2,
-                 rescorer: Rescorer | None = None):
+    def __init__(self, model: ReaderModel | None = None, k: int = 8, fetch_k: int = 24):
         self._model = model
-        self.rescorer = rescorer
         self.k = k
         self.fetch_k = fetch_k
-        self.max_sentences = max_sentences
 
     @cached_property
     def model(self) -> ReaderModel:
@@ -398,11 +377,6 @@ class ExtractiveReader:
             return [], 0.0
         x = features(ask, evidence, cands, self.k, self.fetch_k)
         probs = self.model.sentence.probability(x)
-        model = self.model
-        if self.rescorer is not None and model.rerank is not None:
-            top = np.argsort(-probs, kind="stable")[: model.rerank_top]
-            cross = self.rescorer.score(ask.question, [cands[i].text for i in top])
-            probs = reranked(probs, top, model.rerank, cross)
         for c, p in zip(cands, probs):
             c.probability = float(p)
         order = np.argsort(-probs, kind="stable")
@@ -414,22 +388,18 @@ class ExtractiveReader:
         ranked, answerable = self.rank(ask, evidence)
         if not ranked or answerable < self.model.refuse_below:
             return Draft(text=REFUSAL, refused=True, confidence=answerable)
-        chosen = [ranked[0]]
-        for c in ranked[1 : self.max_sentences]:
-            if c.probability >= self.model.second_above and c.passage.chunk.source == chosen[0].passage.chunk.source:
-                chosen.append(c)
-        chosen.sort(key=lambda c: c.start)  # read in the article's order
+        cost = self.model.words_cost
+        best = max(ranked, key=lambda c: c.probability - cost * len(words(c.text)))
         known = set(evidence.weights) | set(evidence.context_weights)
-        citations, spans, parts = [], [], []
-        for n, c in enumerate(chosen, start=1):
-            citations.append(Citation.of(n, c.passage.chunk, c.start, c.end))
-            parts.append(f"{c.text} [{n}]")
-            found = typed_spans(c.text, ask.kind.answer_type, known) if ask.kind.answer_type not in {None, "speech", "reason"} else []
-            if found and not spans:
+        citation = Citation.of(1, best.passage.chunk, best.start, best.end)
+        spans = []
+        if ask.kind.answer_type not in {None, "speech", "reason"}:
+            found = typed_spans(best.text, ask.kind.answer_type, known)
+            if found:
                 a, b = found[0]
-                spans.append(Span(n, c.start + a, c.start + b, c.text[a:b]))
-        return Draft(text=" ".join(parts), refused=False, citations=citations, spans=spans,
-                     confidence=chosen[0].probability)
+                spans.append(Span(1, best.start + a, best.start + b, best.text[a:b]))
+        return Draft(text=f"{best.text} [1]", refused=False, citations=[citation], spans=spans,
+                     confidence=best.probability)
 
     def stream(self, ask: Ask, evidence: Evidence) -> Iterator[str | Draft]:
         draft = self.answer(ask, evidence)

@@ -90,6 +90,20 @@ def answer_markdown(text: str, k: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def bold_spans(markdown: str, answer: Answer) -> str:
+    """The answer's Markdown with the words that answer the question (its spans) in bold, once each.
+
+    >>> from qa.types import Span
+    >>> bold_spans("It cost 5 dollars", Answer("", False, spans=[Span(1, 8, 9, "5")]))
+    'It cost **5** dollars'
+    """
+    for span in answer.spans:
+        escaped = md_text(span.text)
+        if escaped.strip() and escaped in markdown:
+            markdown = markdown.replace(escaped, f"**{escaped}**", 1)
+    return markdown
+
+
 def chat_answer(answer: Answer, k: int | None = None) -> str:
     """The assistant's bubble: the answer with its [n] links (when `k`, its number, is given), the
     refusal/conflict/notice marks and the backend."""
@@ -100,7 +114,7 @@ def chat_answer(answer: Answer, k: int | None = None) -> str:
             text = text.replace(sentence, sentence + _FLAG, 1)
         else:
             missing.append(md_text(sentence))
-    body = answer_markdown(text, k).replace(_FLAG, f" *({UNSUPPORTED_MARK})*")
+    body = bold_spans(answer_markdown(text, k), answer).replace(_FLAG, f" *({UNSUPPORTED_MARK})*")
     lines = [f"**{REFUSAL_LEAD}** {body}" if answer.refused else body]
     if answer.conflict:
         lines.insert(0, f"**{md_text(CONFLICT_MARK)}**")

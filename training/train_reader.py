@@ -31,9 +31,7 @@ from qa.config import Config  # noqa: E402
 from qa.eval import held_back, load_questions  # noqa: E402
 from qa.eval.metrics import contains  # noqa: E402
 from qa.questions import classify, conversation_context  # noqa: E402
-from qa.reader import (  # noqa: E402
-    FEATURES, MODEL_PATH, QUESTION_FEATURES, RERANK_FEATURES, Logistic, candidates, features, log_odds, reranked,
-)
+from qa.reader import FEATURES, MODEL_PATH, QUESTION_FEATURES, candidates, features  # noqa: E402
 from qa.types import Ask, Turn  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "devsets"
@@ -64,7 +62,6 @@ class Item:
     question: str = ""
     texts: tuple[str, ...] = ()
     typed: bool = False  # the question asks for a typed thing (a figure, a date, a person ...)
-    first: np.ndarray | None = None  # the sentence scorer's probabilities (set after fitting it)
 
 
 def asked_of(questions, store_name: str, n: int):
@@ -159,58 +156,29 @@ class Scored:
     answerable: float  # of the question
 
 
-RERANK_TOP = 8  # the cross-encoder reads the sentence scorer's best 8: the answer is among them for
-# nearly every question whose retrieved sentences hold it (the rest cost time for little)
-
-
-def cross_scores(items: list[Item], path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """qid -> (indices of the top RERANK_TOP candidates by the sentence scorer, their cross-encoder logits)."""
-    from qa.crossencoder import CrossEncoder
-
-    encoder = CrossEncoder(path)
-    out = {}
-    started = time.perf_counter()
-    for n, i in enumerate(items):
-        if not len(i.y):
-            continue
-        top = np.argsort(-i.first, kind="stable")[:RERANK_TOP]
-        out[i.qid] = (top, encoder.score(i.question, [i.texts[j] for j in top]))
-        if n % 200 == 0:
-            print(f"cross-encoder: {n}/{len(items)} questions, {time.perf_counter() - started:.0f}s", file=sys.stderr)
-    return out
-
-
-def score_items(items: list[Item], sentence: dict, answerable: dict | None, rerank: dict | None = None,
-                cross: dict | None = None) -> list[Scored]:
+def score_items(items: list[Item], sentence: dict, answerable: dict | None) -> list[Scored]:
     out = []
     for i in items:
         p = predict(sentence, i.x) if len(i.y) else np.zeros(0)
-        if rerank and cross and i.qid in cross:
-            top, logits = cross[i.qid]
-            p = reranked(p, top, Logistic.from_dict(rerank), logits)
         a = float(predict(answerable, question_row(i, p)[None, :])[0]) if answerable and len(p) else 0.0
         out.append(Scored(i, p, a))
     return out
 
 
-def outcome(s: Scored, refuse_below: float, second_above: float) -> tuple[bool, bool, int]:
-    """(right, refused, words) of the answer the reader would give."""
+def outcome(s: Scored, refuse_below: float, words_cost: float) -> tuple[bool, bool, int]:
+    """(right, refused, words) of the answer the reader would give: qa.reader.ExtractiveReader.answer."""
     item, p = s.item, s.p
     if not len(p) or s.answerable < refuse_below:
         return (not item.answerable), True, 0
-    order = np.argsort(-p, kind="stable")
-    chosen = [order[0]]
-    if len(order) > 1 and p[order[1]] >= second_above and item.source[order[1]] == item.source[order[0]]:
-        chosen.append(order[1])
-    right = item.answerable and bool(item.y[chosen].max() > 0)
-    return right, False, int(item.words[chosen].sum())
+    best = int(np.argmax(p - words_cost * item.words))
+    return item.answerable and bool(item.y[best] > 0), False, int(item.words[best])
 
 
-def metrics(scored: list[Scored], refuse_below: float, second_above: float) -> dict:
+def metrics(scored: list[Scored], refuse_below: float, words_cost: float) -> dict:
     out = {}
     for name in sorted({s.item.set_name for s in scored}):
         group = [s for s in scored if s.item.set_name == name]
-        results = [outcome(s, refuse_below, second_above) for s in group]
+        results = [outcome(s, refuse_below, words_cost) for s in group]
         answerable = [r for s, r in zip(group, results) if s.item.answerable]
         unanswerable = [r for s, r in zip(group, results) if not s.item.answerable]
         lengths = [r[2] for r in results if not r[1]]
@@ -229,26 +197,23 @@ def metrics(scored: list[Scored], refuse_below: float, second_above: float) -> d
 
 
 def choose_thresholds(scored: list[Scored]) -> tuple[float, float]:
-    """The refusal threshold that maximises right decisions (answers right plus unanswerable questions
-    refused), each set weighted equally; then the lowest second-sentence threshold that keeps every
-    set's median answer at 30 words or fewer and gains accuracy."""
-    names = sorted({s.item.set_name for s in scored})
-    groups = [[s for s in scored if s.item.set_name == n] for n in names]
+    """The refusal threshold and the cost per word that maximise right decisions (answers right plus
+    unanswerable questions refused), each set weighted equally, among those that keep every set's
+    median answer at 30 words or fewer."""
+    groups = [[s for s in scored if s.item.set_name == n] for n in sorted({s.item.set_name for s in scored})]
 
-    def score(refuse_below: float, second_above: float) -> float:
-        return sum(sum(outcome(s, refuse_below, second_above)[0] for s in g) / len(g) for g in groups)
+    def score(refuse_below: float, words_cost: float) -> float:
+        return sum(sum(outcome(s, refuse_below, words_cost)[0] for s in g) / len(g) for g in groups)
 
-    grid = np.round(np.arange(0.02, 0.9, 0.01), 2)
-    refuse_below = max(grid, key=lambda t: (score(t, 1.01), -t))
-    best_second, best = 1.01, score(refuse_below, 1.01)
-    for t in np.round(np.arange(0.2, 1.0, 0.02), 2):
-        m = metrics(scored, refuse_below, t)
-        if any(v["median_words"] and v["median_words"] > 30 for v in m.values()):
-            continue
-        s = score(refuse_below, t)
-        if s > best + 1e-9:
-            best_second, best = t, s
-    return float(refuse_below), float(best_second)
+    best, chosen = -1.0, (0.5, 0.0)
+    for words_cost in (0.0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.011, 0.012, 0.013, 0.014, 0.015, 0.02, 0.03):
+        for refuse_below in np.round(np.arange(0.02, 0.9, 0.02), 2):
+            s = score(float(refuse_below), words_cost)
+            if s > best + 1e-9 and not any(v["median_words"] and v["median_words"] > 30
+                                          for name, v in metrics(scored, float(refuse_below), words_cost).items()
+                                          if name in SETS):  # off-topic answers are wrong at any length
+                best, chosen = s, (float(refuse_below), words_cost)
+    return chosen
 
 
 CARD = """# The offline reader's model (`reader.json`)
@@ -263,10 +228,10 @@ Two logistic regressions and two thresholds, fitted by `training/train_reader.py
   ranks; the share of the question's weight carried by words no article uses ...).
 - **Answerability** — P(the articles answer the question at all), from `qa.reader.QUESTION_FEATURES`
   (the best sentence's log-odds and overlap, its passage's overlap, unknown words, type found).
-- **Thresholds** — refuse when answerability < {refuse_below}; add a second sentence of the same article
-  when its probability > {second_above} (1.01 = never). Chosen on the fitting split to maximise right
-  decisions (right answers plus refused unanswerable questions), each set weighted equally, with every
-  set's median answer held to 30 words or fewer.
+- **Two numbers** — refuse when answerability < {refuse_below}; answer with the candidate (a sentence,
+  or two adjacent ones) whose probability less {words_cost} per word is highest. Chosen together on the
+  fitting split to maximise right decisions (right answers plus refused unanswerable questions), each
+  set weighted equally, among the choices that keep every set's median answer at 30 words or fewer.
 
 ## Data
 
@@ -301,7 +266,7 @@ def card(model: dict) -> str:
                      m["median_words"], m["top1_if_answered_all"], m["ceiling"]]
             rows.append(f"| {split} | {name} | " + " | ".join("–" if c is None else f"{c}" for c in cells) + " |")
     data = ", ".join(f"{n} {c} fitting questions" for n, c in model["data"].items())
-    return CARD.format(refuse_below=model["refuse_below"], second_above=model["second_above"], data=data,
+    return CARD.format(refuse_below=model["refuse_below"], words_cost=model["words_cost"], data=data,
                        table="\n".join(rows))
 
 
@@ -311,8 +276,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="where each set's store is built (once) and reused")
     parser.add_argument("--cache", type=Path, default=None, help="reuse candidate features saved here")
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
-    parser.add_argument("--cross-encoder", type=Path, default=None,
-                        help="the cross-encoder ONNX file to stack (default: none, the sentence scorer alone)")
     args = parser.parse_args(argv)
     if args.cache and args.cache.exists():
         import pickle
@@ -327,41 +290,29 @@ def main(argv: list[str] | None = None) -> int:
     fitting = [i for i in items if not i.held_back]
     with_candidates = [i for i in fitting if len(i.y)]
     sentence = logistic(np.vstack([i.x for i in with_candidates]), np.concatenate([i.y for i in with_candidates]), FEATURES)
-    for i in items:
-        i.first = predict(sentence, i.x) if len(i.y) else np.zeros(0)
-    rerank, cross = None, None
-    if args.cross_encoder:
-        cross = cross_scores(items, args.cross_encoder)
-        pairs = [(log_odds(i.first[top]), logits, i.y[top]) for i in with_candidates for top, logits in [cross[i.qid]]]
-        rerank = logistic(np.vstack([np.column_stack([a, b]) for a, b, _ in pairs]),
-                          np.concatenate([y for _, _, y in pairs]), RERANK_FEATURES)
-    fitted = score_items(with_candidates, sentence, None, rerank, cross)
+    fitted = score_items(with_candidates, sentence, None)
     rows = [question_row(s.item, s.p) for s in fitted]
     answerable = logistic(np.vstack(rows), np.array([s.item.answerable for s in fitted], dtype=float),
                           QUESTION_FEATURES)
-    refuse_below, second_above = choose_thresholds(score_items(fitting, sentence, answerable, rerank, cross))
+    refuse_below, words_cost = choose_thresholds(score_items(fitting, sentence, answerable))
     report = {
-        "fitted_on": metrics(score_items(fitting, sentence, answerable, rerank, cross), refuse_below, second_above),
-        "held_back": metrics(score_items([i for i in items if i.held_back], sentence, answerable, rerank, cross),
-                             refuse_below, second_above),
+        "fitted_on": metrics(score_items(fitting, sentence, answerable), refuse_below, words_cost),
+        "held_back": metrics(score_items([i for i in items if i.held_back], sentence, answerable),
+                             refuse_below, words_cost),
     }
     model = {
         "sentence": sentence,
         "answerable": answerable,
         "refuse_below": refuse_below,
-        "second_above": second_above,
-        "rerank": rerank,
-        "rerank_top": RERANK_TOP if rerank else 0,
+        "words_cost": words_cost,
         "data": {n: sum(i.set_name == n for i in fitting) for n in sorted({i.set_name for i in items})},
         "metrics": report,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     (args.output.parent / "README.md").write_text(card(model), encoding="utf-8")
-    print(json.dumps({"refuse_below": refuse_below, "second_above": second_above, **report}, indent=1))
-    for part in ("sentence", "answerable", "rerank"):
-        if not model[part]:
-            continue
+    print(json.dumps({"refuse_below": refuse_below, "words_cost": words_cost, **report}, indent=1))
+    for part in ("sentence", "answerable"):
         ranked = sorted(zip(model[part]["features"], model[part]["coef"]), key=lambda fc: -abs(fc[1]))
         print(f"{part} weights:", ", ".join(f"{f} {c:+.2f}" for f, c in ranked))
     return 0

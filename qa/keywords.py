@@ -86,7 +86,7 @@ class KeywordIndex:
         self.df_hits = self.df_misses = 0
         # On a read-only filesystem (or folder) the index is only read, as an immutable file.
         self.read_only = self.path.exists() and not os.access(self.path.parent, os.W_OK)
-        names = {"chunks", "chunks_fts", "chunks_source", "chunks_ai", "chunks_ad"}
+        names = set(re.findall(r"IF NOT EXISTS (\w+)", _SCHEMA))  # every object the schema makes
         marks = ",".join("?" * len(names))
         found = self._db().execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})", sorted(names))
         if found.fetchone()[0] < len(names):

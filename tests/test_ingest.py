@@ -379,3 +379,14 @@ def test_reset_rebuilds_a_store_too_damaged_to_open(tmp_path, fake_embeddings):
     report = ingest(config, fake_embeddings, reset=True)
     store = open_store(config, fake_embeddings)
     assert report.added == store.count() == store.keywords.count() > 0 and len(store.sources()) == 5
+
+
+def test_an_index_made_by_an_older_version_gets_the_newer_schema_objects(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "k.sqlite"
+    with sqlite3.connect(path) as db:  # the schema before chunks_vocab was added
+        db.executescript("CREATE TABLE chunks (id TEXT PRIMARY KEY, text TEXT NOT NULL, metadata TEXT NOT NULL);")
+    index = KeywordIndex(path)
+    index.upsert(["a"], ["the harbour festival"], [{"source": "a.txt"}])
+    assert "harbour" in index.terms()

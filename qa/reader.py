@@ -342,7 +342,8 @@ class ReaderModel:
     sentence: Logistic  # P(this candidate holds the answer)
     answerable: Logistic  # P(the articles answer the question), from QUESTION_FEATURES
     refuse_below: float  # answerability under which the reader refuses
-    words_cost: float  # the answer is the candidate with the best probability less this per word
+    words_free: int  # the answer is the candidate with the best probability, less `words_cost` for
+    words_cost: float  # each word past `words_free`
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "ReaderModel":
@@ -350,7 +351,12 @@ class ReaderModel:
         sentence, answerable = Logistic.from_dict(data["sentence"]), Logistic.from_dict(data["answerable"])
         if sentence.features != FEATURES or answerable.features != QUESTION_FEATURES:
             raise ValueError(f"{path} was fitted on other features; rebuild it with training/train_reader.py")
-        return cls(sentence, answerable, float(data["refuse_below"]), float(data["words_cost"]))
+        return cls(sentence, answerable, float(data["refuse_below"]), int(data["words_free"]),
+                   float(data["words_cost"]))
+
+    def worth(self, probability: float, n_words: int) -> float:
+        """A candidate's probability less the cost of its length: long answers must earn their words."""
+        return probability - self.words_cost * max(0, n_words - self.words_free)
 
 
 # --- the answerer ---------------------------------------------------------------------------------
@@ -388,8 +394,7 @@ class ExtractiveReader:
         ranked, answerable = self.rank(ask, evidence)
         if not ranked or answerable < self.model.refuse_below:
             return Draft(text=REFUSAL, refused=True, confidence=answerable)
-        cost = self.model.words_cost
-        best = max(ranked, key=lambda c: c.probability - cost * len(words(c.text)))
+        best = max(ranked, key=lambda c: self.model.worth(c.probability, len(words(c.text))))
         known = set(evidence.weights) | set(evidence.context_weights)
         citation = Citation.of(1, best.passage.chunk, best.start, best.end)
         spans = []

@@ -165,20 +165,22 @@ def score_items(items: list[Item], sentence: dict, answerable: dict | None) -> l
     return out
 
 
-def outcome(s: Scored, refuse_below: float, words_cost: float) -> tuple[bool, bool, int]:
-    """(right, refused, words) of the answer the reader would give: qa.reader.ExtractiveReader.answer."""
+def outcome(s: Scored, refuse_below: float, length: tuple[int, float]) -> tuple[bool, bool, int]:
+    """(right, refused, words) of the answer the reader would give: qa.reader.ExtractiveReader.answer,
+    where `length` is (words free, cost per word past them)."""
     item, p = s.item, s.p
     if not len(p) or s.answerable < refuse_below:
         return (not item.answerable), True, 0
-    best = int(np.argmax(p - words_cost * item.words))
+    free, cost = length
+    best = int(np.argmax(p - cost * np.maximum(0, item.words - free)))
     return item.answerable and bool(item.y[best] > 0), False, int(item.words[best])
 
 
-def metrics(scored: list[Scored], refuse_below: float, words_cost: float) -> dict:
+def metrics(scored: list[Scored], refuse_below: float, length: tuple[int, float]) -> dict:
     out = {}
     for name in sorted({s.item.set_name for s in scored}):
         group = [s for s in scored if s.item.set_name == name]
-        results = [outcome(s, refuse_below, words_cost) for s in group]
+        results = [outcome(s, refuse_below, length) for s in group]
         answerable = [r for s, r in zip(group, results) if s.item.answerable]
         unanswerable = [r for s, r in zip(group, results) if not s.item.answerable]
         lengths = [r[2] for r in results if not r[1]]
@@ -196,23 +198,23 @@ def metrics(scored: list[Scored], refuse_below: float, words_cost: float) -> dic
     return out
 
 
-def choose_thresholds(scored: list[Scored]) -> tuple[float, float]:
-    """The refusal threshold and the cost per word that maximise right decisions (answers right plus
-    unanswerable questions refused), each set weighted equally, among those that keep every set's
-    median answer at 30 words or fewer."""
+def choose_thresholds(scored: list[Scored]) -> tuple[float, tuple[int, float]]:
+    """The refusal threshold and the length cost (words free, cost per word past them) that maximise
+    right decisions (answers right plus unanswerable questions refused), each set weighted equally,
+    among those that keep every set's median answer at 30 words or fewer."""
     groups = [[s for s in scored if s.item.set_name == n] for n in sorted({s.item.set_name for s in scored})]
 
-    def score(refuse_below: float, words_cost: float) -> float:
-        return sum(sum(outcome(s, refuse_below, words_cost)[0] for s in g) / len(g) for g in groups)
+    def score(refuse_below: float, length: tuple[int, float]) -> float:
+        return sum(sum(outcome(s, refuse_below, length)[0] for s in g) / len(g) for g in groups)
 
-    best, chosen = -1.0, (0.5, 0.0)
-    for words_cost in (0.0, 0.002, 0.004, 0.006, 0.008, 0.01, 0.011, 0.012, 0.013, 0.014, 0.015, 0.02, 0.03):
+    best, chosen = -1.0, (0.5, (30, 1.0))
+    for length in [(free, cost) for free in (20, 25, 30, 35) for cost in (0.005, 0.01, 0.02, 0.05)]:
         for refuse_below in np.round(np.arange(0.02, 0.9, 0.02), 2):
-            s = score(float(refuse_below), words_cost)
+            s = score(float(refuse_below), length)
             if s > best + 1e-9 and not any(v["median_words"] and v["median_words"] > 30
-                                          for name, v in metrics(scored, float(refuse_below), words_cost).items()
+                                          for name, v in metrics(scored, float(refuse_below), length).items()
                                           if name in SETS):  # off-topic answers are wrong at any length
-                best, chosen = s, (float(refuse_below), words_cost)
+                best, chosen = s, (float(refuse_below), length)
     return chosen
 
 
@@ -228,10 +230,11 @@ Two logistic regressions and two thresholds, fitted by `training/train_reader.py
   ranks; the share of the question's weight carried by words no article uses ...).
 - **Answerability** — P(the articles answer the question at all), from `qa.reader.QUESTION_FEATURES`
   (the best sentence's log-odds and overlap, its passage's overlap, unknown words, type found).
-- **Two numbers** — refuse when answerability < {refuse_below}; answer with the candidate (a sentence,
-  or two adjacent ones) whose probability less {words_cost} per word is highest. Chosen together on the
-  fitting split to maximise right decisions (right answers plus refused unanswerable questions), each
-  set weighted equally, among the choices that keep every set's median answer at 30 words or fewer.
+- **Three numbers** — refuse when answerability < {refuse_below}; answer with the candidate (a sentence,
+  or two adjacent ones) whose probability less {words_cost} per word past {words_free} words is highest.
+  Chosen together on the fitting split to maximise right decisions (right answers plus refused
+  unanswerable questions), each set weighted equally, among the choices that keep every set's median
+  answer at 30 words or fewer.
 
 ## Data
 
@@ -266,7 +269,8 @@ def card(model: dict) -> str:
                      m["median_words"], m["top1_if_answered_all"], m["ceiling"]]
             rows.append(f"| {split} | {name} | " + " | ".join("–" if c is None else f"{c}" for c in cells) + " |")
     data = ", ".join(f"{n} {c} fitting questions" for n, c in model["data"].items())
-    return CARD.format(refuse_below=model["refuse_below"], words_cost=model["words_cost"], data=data,
+    return CARD.format(refuse_below=model["refuse_below"], words_cost=model["words_cost"],
+                       words_free=model["words_free"], data=data,
                        table="\n".join(rows))
 
 
@@ -294,24 +298,25 @@ def main(argv: list[str] | None = None) -> int:
     rows = [question_row(s.item, s.p) for s in fitted]
     answerable = logistic(np.vstack(rows), np.array([s.item.answerable for s in fitted], dtype=float),
                           QUESTION_FEATURES)
-    refuse_below, words_cost = choose_thresholds(score_items(fitting, sentence, answerable))
+    refuse_below, length = choose_thresholds(score_items(fitting, sentence, answerable))
     report = {
-        "fitted_on": metrics(score_items(fitting, sentence, answerable), refuse_below, words_cost),
+        "fitted_on": metrics(score_items(fitting, sentence, answerable), refuse_below, length),
         "held_back": metrics(score_items([i for i in items if i.held_back], sentence, answerable),
-                             refuse_below, words_cost),
+                             refuse_below, length),
     }
     model = {
         "sentence": sentence,
         "answerable": answerable,
         "refuse_below": refuse_below,
-        "words_cost": words_cost,
+        "words_free": length[0],
+        "words_cost": length[1],
         "data": {n: sum(i.set_name == n for i in fitting) for n in sorted({i.set_name for i in items})},
         "metrics": report,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     (args.output.parent / "README.md").write_text(card(model), encoding="utf-8")
-    print(json.dumps({"refuse_below": refuse_below, "words_cost": words_cost, **report}, indent=1))
+    print(json.dumps({"refuse_below": refuse_below, "length": length, **report}, indent=1))
     for part in ("sentence", "answerable"):
         ranked = sorted(zip(model[part]["features"], model[part]["coef"]), key=lambda fc: -abs(fc[1]))
         print(f"{part} weights:", ", ".join(f"{f} {c:+.2f}" for f, c in ranked))

@@ -238,6 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", action="store_true", help="also run the LangChain tutorial pipeline")
     p.add_argument("--backend", choices=["offline", "llm"], default="offline")
     p.add_argument("--gate", action="store_true", help="exit 1 if a metric is under its threshold")
+    p.add_argument("--held-back", action="store_true",
+                   help="only the questions the reader's model was never fitted on (30%% of each set, by id)")
     p.add_argument("--k", type=int, help="passages to retrieve")
     store_flag(p)
     p.set_defaults(func=cmd_eval)

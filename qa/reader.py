@@ -362,6 +362,19 @@ class ReaderModel:
 # --- the answerer ---------------------------------------------------------------------------------
 
 
+def refusal(question: str, unknown: Sequence[str]) -> str:
+    """The refusal, naming the names the question uses and no article does (the likely reason).
+
+    >>> refusal("What did Atlantis say about it?", ["Atlantis"])
+    'The articles do not mention Atlantis.'
+    >>> refusal("Why did grain prices rise?", ["grain"])
+    'The articles do not say.'
+    """
+    first = words(question)[:1]
+    names = [re.sub(r"['’]s$", "", w) for w in unknown if w[:1].isupper() and [w] != first]
+    return f"The articles do not mention {', '.join(dict.fromkeys(names))}." if names else REFUSAL
+
+
 class ExtractiveReader:
     """An `Answerer`: the sentence (or pair of adjacent sentences) most likely to hold the answer, for
     its length, cited; a refusal when the articles are unlikely to answer. The answer's typed words
@@ -393,7 +406,7 @@ class ExtractiveReader:
     def answer(self, ask: Ask, evidence: Evidence) -> Draft:
         ranked, answerable = self.rank(ask, evidence)
         if not ranked or answerable < self.model.refuse_below:
-            return Draft(text=REFUSAL, refused=True, confidence=answerable)
+            return Draft(text=refusal(ask.question, evidence.unknown), refused=True, confidence=answerable)
         best = max(ranked, key=lambda c: self.model.worth(c.probability, len(words(c.text))))
         known = set(evidence.weights) | set(evidence.context_weights)
         citation = Citation.of(1, best.passage.chunk, best.start, best.end)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from qa.config import Config
-from qa.eval import DEFAULT_QUESTIONS, Question, QuestionSetError, load_questions
+from qa.eval import DEFAULT_QUESTIONS, Question, QuestionSetError, held_back, load_questions
 from qa.eval.metrics import grade, summarize
 
 EXIT_GATE = 1
@@ -211,17 +211,21 @@ def write_report(folder: Path, data: dict) -> tuple[Path, Path]:
     return report, chart
 
 
-def evaluate(config: Config, questions_path: Path, *, baseline: bool = False, assistant=None) -> dict:
-    """The whole evaluation as the JSON-ready dict: config, metrics, results (and baseline)."""
+def evaluate(config: Config, questions_path: Path, *, baseline: bool = False, assistant=None,
+             held_back_only: bool = False) -> dict:
+    """The whole evaluation as the JSON-ready dict: config, metrics, results (and baseline). With
+    `held_back_only`, only the questions the reader's model was never fitted on (`qa.eval.held_back`)."""
     from qa.assistant import Assistant
 
     questions = load_questions(questions_path)
+    if held_back_only:
+        questions = [q for q in questions if held_back(q.id)]
     if assistant is None:
         assistant = Assistant(config)
     results = run_assistant(assistant, questions)
     data = {
         "config": {
-            "questions": str(questions_path),
+            "questions": str(questions_path) + (" (held-back split)" if held_back_only else ""),
             "backend": assistant.backend,
             **config.describe(),
         },
@@ -261,7 +265,7 @@ def main(args, config: Config) -> int:
                                    "OPENAI_BASE_URL (and QA_OFFLINE unset)")
         if args.backend == "offline":
             config = config.with_(offline=True)
-        data = evaluate(config, questions_path, baseline=args.baseline)
+        data = evaluate(config, questions_path, baseline=args.baseline, held_back_only=args.held_back)
     except QuestionSetError as e:
         print(f"qa eval: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from qa.errors import QAError
 import logging
 import threading
 import time
 from typing import Iterator
 
-from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda
 
-from qa.answering import Draft, OfflineAnswerer, normalize_history, search_query
-from qa.claims import ClaimAwareAnswerer
+from qa.answering import Answerer, Specialists
 from qa.config import Config
+from qa.errors import QAError
+from qa.questions import classify, conversation_context
+from qa.reader import ExtractiveReader
 from qa.retrieval import HybridRetriever
-from qa.store import ChunkStore, ingest, open_store
-from qa.text import clean_text, pieces
-from qa.types import Answer
+from qa.ingest import open_for_questions
+from qa.store import ChunkStore
+from qa.text import clean_text
+from qa.types import Answer, Ask, Draft, Evidence, Turn
 
 log = logging.getLogger("qa")
 
@@ -77,6 +79,21 @@ def check_history(history, max_turns: int = HISTORY_MAX_TURNS, max_chars: int = 
     return [t for t in cleaned if t["content"]]
 
 
+def normalize_history(history) -> list[dict]:
+    """Accept [{"role", "content"}] or [(user, assistant)] pairs; return role/content dicts."""
+    out: list[dict] = []
+    for turn in history or []:
+        if isinstance(turn, dict):
+            role, content = turn.get("role"), turn.get("content")
+            if role in {"user", "assistant"} and isinstance(content, str) and content.strip():
+                out.append({"role": role, "content": content})
+        elif isinstance(turn, (list, tuple)) and len(turn) == 2:
+            for role, content in zip(("user", "assistant"), turn):
+                if isinstance(content, str) and content.strip():
+                    out.append({"role": role, "content": content})
+    return out
+
+
 class Assistant:
     """Answers questions about the articles in the store.
 
@@ -93,15 +110,8 @@ class Assistant:
 
             embeddings = MiniLMEmbeddings()
         self.embeddings = embeddings
-        self.store: ChunkStore = open_store(self.config, embeddings)
-        if self.store.count() == 0 and auto_ingest:
-            dirs = ", ".join(str(d) for d in self.config.corpus_dirs)
-            log.warning("The store is empty: building it from %s (once; later runs reuse it).", dirs)
-            report = ingest(self.config, embeddings)
-            log.warning("Store built: %s", report.summary())
-            self.store = open_store(self.config, embeddings)
-        elif self.store.keywords.count() != self.store.count():
-            self.store.sync_keywords()
+        # Built from the configured corpus only when it never was; an emptied store is an error.
+        self.store: ChunkStore = open_for_questions(self.config, embeddings, build=auto_ingest)
         self.retriever = HybridRetriever(
             store=self.store,
             k=self.config.k,
@@ -109,36 +119,28 @@ class Assistant:
             per_source_cap=self.config.per_source_cap,
             rrf_k=self.config.rrf_k,
         )
-        embed = getattr(embeddings, "embed_array", None)
-        self.offline = OfflineAnswerer(
-            doc_freq=self.store.keywords.doc_freq,
-            total_docs=self.store.keywords.count,
-            embed=embed,
-            max_sentences=self.config.max_answer_sentences,
-            article_text=self.store.keywords.source_text,
-            in_metadata=self.store.keywords.in_metadata,
-        )
-        # Disagreeing figures and timeline questions get their own answers (qa/claims.py).
-        self.claim_aware = ClaimAwareAnswerer(self.offline, keywords=self.store.keywords)
+        # The offline reader answers; the specialists route timelines, figures and article facts.
+        self.reader = ExtractiveReader(k=self.config.k, fetch_k=self.config.fetch_k,
+                                       max_sentences=self.config.max_answer_sentences)
+        self.offline: Answerer = Specialists(self.reader)
         self.generator = generator if generator is not None else self._default_generator()
-        self.chain = self._build_chain(self.generator)
+        self.answerer: Answerer = self.generator if self.generator is not None else self.offline
+        self.chain = self._build_chain()
 
     # --- the chain -------------------------------------------------------------------------
-    def _default_generator(self):
-        """The LLM answerer when one is configured (falling back to offline), else offline."""
+    def _default_generator(self) -> Answerer | None:
+        """The LLM answerer when one is configured (falling back to the offline one), else None."""
         if self.config.use_llm:
             from qa.llm import llm_generator
 
-            return llm_generator(self.config, self.claim_aware)  # its fallback knows about disagreeing figures
+            return Specialists(llm_generator(self.config, self.reader))
         return None
 
-    def _build_chain(self, generator) -> Runnable:
-        """question/history -> query -> passages -> draft, as one LangChain runnable."""
-        answerer = generator if generator is not None else RunnableLambda(self.claim_aware)
-        return (
-            RunnablePassthrough.assign(query=lambda x: search_query(x["question"], x["history"]))
-            | RunnablePassthrough.assign(passages=lambda x: self.retriever.search(x["query"]))
-            | RunnablePassthrough.assign(draft=answerer)
+    def _build_chain(self) -> Runnable:
+        """(question, history) -> Ask -> (Ask, Evidence), as one LangChain runnable; the answerer
+        then streams the answer from it."""
+        return RunnableLambda(lambda asked: self.read(*asked)) | RunnableLambda(
+            lambda ask: (ask, self.retriever.evidence(ask))
         )
 
     @property
@@ -146,49 +148,43 @@ class Assistant:
         return f"llm:{self.config.llm_model}" if self.config.use_llm else "offline"
 
     # --- asking ----------------------------------------------------------------------------
+    def read(self, question: str, history=None) -> Ask:
+        """The question checked, classified and given what the conversation lends it."""
+        question = check_question(question, self.config.max_question_chars)
+        turns = tuple(Turn(t["role"], t["content"]) for t in check_history(history)[-2 * self.config.history_turns :])
+        return Ask(question, classify(question, turns), turns, conversation_context(question, turns))
+
     def answer(self, question: str, history=None) -> Answer:
         """Answer one question; `history` is the earlier turns, [{"role", "content"}, ...]."""
-        started = time.perf_counter()
-        question = check_question(question, self.config.max_question_chars)
-        turns = check_history(history)[-2 * self.config.history_turns :]
-        out = self.chain.invoke({"question": question, "history": turns})
-        return self._finish(out["draft"], out["passages"], started)
+        *_, answer = self.stream(question, history)
+        return answer
 
     def stream(self, question: str, history=None) -> Iterator[str | Answer]:
         """Yield the answer text as it is produced (str pieces), then the whole `Answer`."""
         started = time.perf_counter()
-        question = check_question(question, self.config.max_question_chars)
-        turns = check_history(history)[-2 * self.config.history_turns :]
-        inputs = {"question": question, "history": turns}
-        streamer = getattr(self.generator, "stream_answer", None)
-        if streamer is None:
-            answer = self.answer(question, history)
-            for piece in pieces(answer.text):
-                yield piece
-            yield answer
-            return
-        query = search_query(question, turns)
-        passages = self.retriever.search(query)
-        draft = None
-        for item in streamer({**inputs, "query": query, "passages": passages}):
+        ask, evidence = self.chain.invoke((question, history))
+        draft: Draft | None = None
+        for item in self.answerer.stream(ask, evidence):
             if isinstance(item, Draft):
                 draft = item
             else:
                 yield item
-        yield self._finish(draft, passages, started)
+        yield self._finish(draft, evidence, started)
 
-    def _finish(self, draft: Draft, passages, started: float) -> Answer:
-        backend = draft.backend or "offline"
+    def _finish(self, draft: Draft, evidence: Evidence, started: float) -> Answer:
         return Answer(
             text=draft.text,
             refused=draft.refused,
             citations=draft.citations,
-            retrieved=passages,
-            backend=backend,
+            retrieved=list(evidence.passages),
+            backend=draft.backend or "offline",
             latency_ms=(time.perf_counter() - started) * 1000,
             notice=draft.notice,
             unsupported=draft.unsupported,
             conflict=draft.conflict,
+            spans=draft.spans,
+            confidence=draft.confidence,
+            corrections=list(evidence.corrections),
         )
 
 

@@ -1,6 +1,6 @@
 """Dated claims: the figures the articles report (who said how many of what, and when), used to say
-"reports differ" when sources disagree; and `ClaimAwareAnswerer`, the specialist that also hands
-timeline questions to qa/timeline.py.
+"reports differ" when sources disagree (the specialists of qa/answering.py call `comparison_draft`,
+`quantity_draft` and `with_other_reports`).
 
 Where claims live: they are extracted from text on demand — from the retrieved passages at question
 time, and from whole articles for `qa claims` — rather than stored as chunk metadata at ingest. The
@@ -21,48 +21,21 @@ from __future__ import annotations
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Iterable, Sequence
 
-from qa.answering import Draft
+from qa.lexicon import (ABOUT, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS, IRREGULAR_PLURALS, LOWER,
+                        META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, SCALES, SPEECH, UPPER, VAGUE)
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import Article
 from qa.text import STOPWORDS, content_stems, for_terminal
 from qa.timeline import MONTH_NAMES, TimeRef, time_refs, timeline_draft, topic_keys
-from qa.types import Chunk, Citation, Passage
+from qa.types import Ask, Citation, Draft, Evidence, Passage
 
 TOLERANCE = 0.10  # precise figures within 10% of each other are the same report, rounded differently
 
 # --- what a figure counts -------------------------------------------------------------------------
 
-# People under arms are reported with many nouns; they count the same thing. Generic, not per corpus.
-PEOPLE_UNDER_ARMS = frozenset(
-    """soldiers soldier troops troop forces force personnel servicemen servicemembers fighters combatants
-    commandos marines mercenaries recruits conscripts reservists paratroopers infantrymen militants""".split()
-)
-# Plurals that do not end in "s", and uncountable nouns that still take a count.
-IRREGULAR_PLURALS = frozenset("people personnel men women children police staff militia cattle".split())
-CURRENCIES = {"$": "dollars", "us$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
-CURRENCY_WORDS = {"dollars": "dollars", "euros": "euros", "pounds": "pounds", "won": "won", "yen": "yen",
-                  "rubles": "rubles", "roubles": "rubles", "yuan": "yuan", "hryvnias": "hryvnias"}
-SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
-# Vague quantities and the range each stands for.
-VAGUE = {
-    "dozens": (24.0, 200.0),
-    "scores": (40.0, 200.0),
-    "hundreds": (200.0, 1e3),
-    "thousands": (1e3, 1e6),
-    "tens of thousands": (1e4, 1e5),
-    "hundreds of thousands": (1e5, 1e6),
-    "millions": (1e6, 1e9),
-    "tens of millions": (1e7, 1e8),
-    "billions": (1e9, 1e12),
-    "tens of billions": (1e10, 1e11),
-}
-UPPER = ("up to", "as many as", "at most", "no more than", "fewer than", "less than", "under")
-LOWER = ("at least", "more than", "over", "upwards of", "no fewer than", "in excess of")
-ABOUT = ("about", "around", "approximately", "roughly", "nearly", "almost", "some", "an estimated",
-         "close to", "an estimate of")
 QUALIFIER = re.compile(r"\b(" + "|".join(sorted(UPPER + LOWER + ABOUT, key=len, reverse=True)) + r")\s+$", re.I)
 NUMBER = re.compile(
     r"(?<![\w.,$€£¥/-])(?P<cur>US\$|\$|€|£|¥)?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
@@ -76,19 +49,7 @@ BARE_VERBS = frozenset("were are was is had have has remain remained".split())
 
 # --- who said it ----------------------------------------------------------------------------------
 
-SPEECH = re.compile(
-    r"\b(said|says|saying|stated|states|told|revealed|reveals|reported|reports|reporting|claimed|claims|"
-    r"claiming|accused|accusing|accuses|announced|announces|confirmed|confirms|estimated|estimates|"
-    r"indicated|briefed|alleged|alleges|warned|believes|believed|observed)\b"
-)
 ACCORDING = re.compile(r"\baccording to ((?:(?:the|[A-Z][\w’'.&-]*|of|and)\s*){1,8})", re.I)
-# Lowercase nouns that may end a speaker's name ("U.S. officials", "Seoul's spy agency").
-AGENT_NOUNS = frozenset(
-    """officials official agency ministry media intelligence service services government spokesperson
-    spokesman spokeswoman sources source analysts experts lawmakers mission office military army
-    command president minister chief police authorities spy army""".split()
-)
-FILLERS = frozenset("had has have was were is are also previously later earlier then had already first reportedly".split())
 
 # --- claims ---------------------------------------------------------------------------------------
 
@@ -359,57 +320,18 @@ def _toy(value: float, qualifier: str | None = None, low: float | None = None, h
 
 # --- questions ------------------------------------------------------------------------------------
 
-QUANTITY_Q = re.compile(
-    r"\bhow (?:many|much|large)\b|\bwhat (?:is|was|were|are) the (?:number|size|total|figure)\b", re.I
-)
-TIMELINE_Q = re.compile(
-    r"\btimeline\b|\bchronolog|\bin (?:chronological )?order\b|\bsequence of events\b|\border of events\b"
-    r"|\bstep by step\b|\bwhat happened when\b",
-    re.I,
-)
 
 
-COMPARE_Q = re.compile(r"\b(?:compar|differ|versus|vs\b|discrepan|contradict|disagree|conflict|match)", re.I)
-FIGURE_Q = re.compile(r"\b(?:counts?|figures?|numbers?|estimates?|tall(?:y|ies)|totals?|how many|how much)\b", re.I)
 
 
 # Words about figures and reports rather than about what is counted ("how do the counts compare").
-META_WORDS = frozenset(w[:5] for w in content_stems(
-    "compare comparison differ different count counts figure figures number numbers estimate estimates "
-    "report reports reported total tally versus disagree conflict match"))
-
-
-def asks_comparison(question: str) -> bool:
-    """Does the question ask how reported figures compare?
-
-    >>> asks_comparison("How does the agency's count compare with Washington's figure?")
-    True
-    """
-    return bool(COMPARE_Q.search(question) and FIGURE_Q.search(question))
-
-
-def asks_quantity(question: str) -> bool:
-    """Does the question ask for a figure it does not already state?
-
-    >>> asks_quantity("How many troops?"), asks_quantity("Who put the number at 10,000?")
-    (True, False)
-    """
-    return bool(QUANTITY_Q.search(question)) and not states_figure(question)
+META_WORDS = frozenset(w[:5] for w in content_stems(META_WORD_LIST))
 
 
 def states_figure(text: str) -> bool:
     """Does the text hold a figure ("the 1,500 special forces")? A question that does is about that
     figure, not about how the reports compare."""
     return any(True for _ in _figures(text))
-
-
-def asks_timeline(question: str) -> bool:
-    """Does the question ask for events in time order?
-
-    >>> asks_timeline("What happened, in order?"), asks_timeline("Give me a timeline of the treaty")
-    (True, True)
-    """
-    return bool(TIMELINE_Q.search(question))
 
 
 def question_kind(question: str) -> str | None:
@@ -535,93 +457,55 @@ def conflict_draft(question: str, passages: Sequence[Passage], kind: str | None 
     return Draft(text=conflict_text(chosen), refused=False, citations=citations, conflict=True)
 
 
-def store_passages(keywords, query: str, kind: str | None, k: int = 16) -> list[Passage]:
-    """More chunks about the question from the store's keyword index (BM25), so that a figure the
-    top passages left out still counts: the retriever's per-article cap and top-k are made for
-    answering, not for gathering every report of a number."""
-    extra = " ".join(sorted(PEOPLE_UNDER_ARMS if kind == "troops" else {kind or ""}))
-    hits = keywords.search(f"{query} {extra}", k)
-    rows = keywords.get([i for i, _ in hits])
-    return [Passage(Chunk.from_metadata(rows[i][0], rows[i][1]), score) for i, score in hits if i in rows]
+def _pool(evidence: Evidence) -> list[Passage]:
+    """The passages to gather reports of a figure from: the retrieved ones first, then the rest of the
+    retriever's ranking (its per-article cap and top k are made for answering, not for finding every
+    report of a number)."""
+    seen = {p.chunk.id for p in evidence.passages}
+    return list(evidence.passages) + [p for p in evidence.pool if p.chunk.id not in seen]
 
 
-# --- the specialist -------------------------------------------------------------------------------
+def comparison_draft(ask: Ask, evidence: Evidence) -> Draft | None:
+    """"How do the counts compare?": every report of the figure, or None when they agree."""
+    return conflict_draft(ask.query, _pool(evidence), question_kind(ask.query), by_speaker=False)
 
 
-@dataclass
-class ClaimAwareAnswerer:
-    """Wraps an answerer ({question, history, query, passages} -> Draft): answers "how many" questions
-    whose sources disagree with the disagreement, timeline questions with a dated timeline, and hands
-    every other question to the wrapped answerer unchanged. When the wrapped answer states a figure
-    that other passages contradict, it adds the other reports and marks the conflict."""
+def quantity_draft(ask: Ask, evidence: Evidence) -> Draft | None:
+    """"How many ...?" when the reports of that figure disagree; None when they agree."""
+    if states_figure(ask.question):
+        return None
+    return conflict_draft(ask.query, _pool(evidence), question_kind(ask.query))
 
-    inner: Callable[[dict], Draft]
-    keywords: object | None = None  # the store's KeywordIndex: more reports of a figure than the top passages hold
-    enabled: bool = True
-    _invoke: Callable[[dict], Draft] = field(init=False, repr=False)
 
-    def __post_init__(self):
-        self._invoke = getattr(self.inner, "invoke", self.inner)
-
-    def __call__(self, inputs: dict) -> Draft:
-        question, passages = inputs["question"], inputs.get("passages") or []
-        query = inputs.get("query") or question
-        if self.enabled and passages:
-            if asks_timeline(question):
-                draft = timeline_draft(question, query, passages)
-                if draft is not None:
-                    return draft
-            if asks_comparison(question):
-                pool = self._with_store(query, passages, question_kind(query))
-                differ = conflict_draft(query, pool, by_speaker=False)
-                if differ is not None:
-                    return differ
-        draft = self._invoke(inputs)
-        if not self.enabled or not passages or draft.refused or draft.conflict or states_figure(question):
-            return draft  # the wrapped answerer found nothing to answer with: nor is there a conflict
-        if asks_quantity(question):
-            differ = conflict_draft(query, self._with_store(query, passages, question_kind(query)))
-            if differ is not None:
-                return differ
-        return self._with_other_reports(question, draft, passages)
-
-    def _with_store(self, query: str, passages: Sequence[Passage], kind: str | None) -> list[Passage]:
-        """The retrieved passages, then (when there is a store) more chunks of it about the query."""
-        if self.keywords is None:
-            return list(passages)
-        seen = {p.chunk.id for p in passages}
-        extra = [p for p in store_passages(self.keywords, query, kind) if p.chunk.id not in seen]
-        return list(passages) + extra
-
-    def _with_other_reports(self, question: str, draft: Draft, passages: Sequence[Passage]) -> Draft:
-        """The draft, plus "Other reports differ" when a figure it states is contradicted by a passage
-        about the same matter (the draft's claim sentence and the question set the matter), unless
-        the question names who gave that figure."""
-        text = re.sub(r"\s*\[\d+\]", "", draft.text)
-        stated = claims_in(text, source="answer")
-        for claim in stated:
-            if claim.vague or named_speaker(claim, question):
-                continue  # a question naming the speaker asks for that speaker's account
-            pool = self._with_store(question, passages, claim.kind)
-            found = figure_conflict(question, pool, kind=claim.kind, context=f"{question} {claim.sentence}",
-                                    by_speaker=False)
-            if found is None:
-                continue
-            others = [(c, p) for c, p in zip(*found) if not c.compatible(claim)]
-            if not others:
-                continue
-            n0 = len(draft.citations)
-            notes, citations = [], list(draft.citations)
-            for i, (c, p) in enumerate(others, start=n0 + 1):
-                notes.append(f"{_label(c)} said {_figure(c)} [{i}]")
-                citations.append(Citation.of(i, p.chunk, c.start, c.end))
-            text = f"{draft.text} Other reports differ: " + "; ".join(notes) + "."
-            return Draft(text=text, refused=False, citations=citations, unsupported=draft.unsupported,
-                         conflict=True, notice=draft.notice, backend=draft.backend)
+def with_other_reports(ask: Ask, evidence: Evidence, draft: Draft) -> Draft:
+    """The draft, plus "Other reports differ" when a figure it states is contradicted by a passage
+    about the same matter (the draft's claim sentence and the question set the matter), unless
+    the question names who gave that figure or itself states a figure."""
+    question = ask.question
+    if states_figure(question):
         return draft
-
-    def invoke(self, inputs: dict, config=None, **kwargs) -> Draft:
-        return self(inputs)
+    text = re.sub(r"\s*\[\d+\]", "", draft.text)
+    pool = _pool(evidence)
+    for claim in claims_in(text, source="answer"):
+        if claim.vague or named_speaker(claim, question):
+            continue  # a question naming the speaker asks for that speaker's account
+        found = figure_conflict(question, pool, kind=claim.kind, context=f"{question} {claim.sentence}",
+                                by_speaker=False)
+        if found is None:
+            continue
+        others = [(c, p) for c, p in zip(*found) if not c.compatible(claim)]
+        if not others:
+            continue
+        n0 = len(draft.citations)
+        notes, citations = [], list(draft.citations)
+        for i, (c, p) in enumerate(others, start=n0 + 1):
+            notes.append(f"{_label(c)} said {_figure(c)} [{i}]")
+            citations.append(Citation.of(i, p.chunk, c.start, c.end))
+        text = f"{draft.text} Other reports differ: " + "; ".join(notes) + "."
+        return Draft(text=text, refused=False, citations=citations, unsupported=draft.unsupported,
+                     conflict=True, notice=draft.notice, backend=draft.backend, spans=draft.spans,
+                     confidence=draft.confidence)
+    return draft
 
 
 def claims_context(passages: Sequence[Passage]) -> str:

@@ -21,6 +21,8 @@ def _config(args) -> Config:
     overrides = {}
     if getattr(args, "store", None):
         overrides["store_dir"] = Path(args.store)
+    if getattr(args, "collection", None):
+        overrides["collection"] = args.collection
     if getattr(args, "k", None) is not None:  # --k 0 is an error, not "unset"
         overrides["k"] = args.k
     if getattr(args, "offline", False):
@@ -47,9 +49,17 @@ def _load_model():
     return MiniLMEmbeddings()
 
 
+def _announce(removals) -> None:
+    """Say what is about to be removed, before it is."""
+    chunks = sum(r.chunks for r in removals)
+    print(f"removing {len(removals)} articles ({chunks} chunks) from the collection:", file=sys.stderr)
+    for r in removals:
+        print(f"  - {r.source} ({r.chunks} chunks)", file=sys.stderr)
+
+
 def cmd_ingest(args) -> int:
     from qa.embedding import MiniLMEmbeddings
-    from qa.store import ingest
+    from qa.ingest import ingest
 
     config = _config(args)
     paths = [Path(p) for p in args.paths] or list(config.corpus_dirs)
@@ -61,9 +71,10 @@ def cmd_ingest(args) -> int:
         config,
         MiniLMEmbeddings(),
         paths,
+        replace=args.replace,
         reset=args.reset,
-        add_only=args.add,
-        on_skip=lambda path, reason: print(f"warning: skipped {for_terminal(str(path))}: {for_terminal(reason)}", file=sys.stderr),
+        on_warning=lambda message: print(f"warning: {for_terminal(message)}", file=sys.stderr),
+        on_remove=_announce,
     )
     for source in report.kept_sources:
         print(f"warning: kept the earlier chunks of {for_terminal(source)}, which could not be read now", file=sys.stderr)
@@ -71,6 +82,13 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_remove(args) -> int:
+    from qa.embedding import MiniLMEmbeddings
+    from qa.ingest import remove_sources
+
+    removed = remove_sources(_config(args), MiniLMEmbeddings(), args.sources, on_remove=_announce)
+    print(f"removed {len(args.sources)} articles ({removed} chunks)")
+    return 0
 def _source_line(c) -> str:
     """`[n] file — title, date` on one line, whatever the file name or title holds."""
     where = ", ".join(x for x in (c.title, c.date) if x)
@@ -161,13 +179,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     def store_flag(p):
         p.add_argument("--store", metavar="DIR", help="store folder (default: vectorstore/, or QA_STORE_DIR)")
+        p.add_argument("--collection", metavar="NAME",
+                       help="a named collection, for a separate corpus (default: news, or QA_COLLECTION)")
 
-    p = sub.add_parser("ingest", help="build or update the store from article files")
+    p = sub.add_parser("ingest", help="add article files to the collection (articles already there stay)")
     p.add_argument("paths", nargs="*", help="files or folders of .txt/.md articles (default: seeds/)")
     store_flag(p)
-    p.add_argument("--reset", action="store_true", help="empty the store first")
-    p.add_argument("--add", action="store_true", help="only add/update these files; remove nothing")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--replace", action="store_true",
+                      help="make the collection hold exactly these articles: others are removed (listed first)")
+    mode.add_argument("--reset", action="store_true", help="empty the collection first (what goes is listed)")
+    mode.add_argument("--add", action="store_true", help="add and update only, remove nothing (the default)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("remove", help="remove articles from the collection by source name")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="an article's source name, as cited (e.g. 001_x.txt)")
+    store_flag(p)
+    p.set_defaults(func=cmd_remove)
 
     p = sub.add_parser("ask", help="answer one question")
     p.add_argument("question", nargs="+")

@@ -60,6 +60,9 @@ class Config:
     collection: str = "news"
     chroma_host: str | None = None
     chroma_port: int = 8000
+    # Seconds one call to a Chroma server may take. A local server answers an upsert of 256 chunks
+    # in well under a second; 30 s leaves room for a loaded machine and still ends a hang.
+    chroma_timeout: float = 30.0
 
     # Chunking: sentence-aware chunks of at most this many characters.
     chunk_chars: int = 700
@@ -97,6 +100,7 @@ class Config:
             collection=env.get("QA_COLLECTION") or cls.collection,
             chroma_host=env.get("CHROMA_HOST") or None,
             chroma_port=_env_int(env, "CHROMA_PORT", cls.chroma_port),
+            chroma_timeout=_env_float(env, "QA_CHROMA_TIMEOUT", cls.chroma_timeout),
             chunk_chars=_env_int(env, "QA_CHUNK_CHARS", cls.chunk_chars),
             k=_env_int(env, "QA_K", cls.k),
             fetch_k=_env_int(env, "QA_FETCH_K", cls.fetch_k),
@@ -122,6 +126,8 @@ class Config:
             raise ConfigError(f"collection name must be letters, digits, - or _, got {self.collection!r}")
         if not 1 <= self.chroma_port <= 65535:
             raise ConfigError(f"CHROMA_PORT must be 1-65535, got {self.chroma_port}")
+        if not 0 < self.chroma_timeout < float("inf"):  # also refuses nan
+            raise ConfigError(f"QA_CHROMA_TIMEOUT must be a number of seconds above 0, got {self.chroma_timeout}")
         if self.chunk_chars < 100:
             raise ConfigError(f"chunk size must be at least 100 characters, got {self.chunk_chars}")
         if self.k < 1 or self.k > 50:
@@ -156,7 +162,10 @@ class Config:
 
     @property
     def keywords_path(self) -> Path:
-        return self.store_dir / "keywords.sqlite"
+        """One keyword index per collection (the default collection keeps the original name)."""
+        if self.collection == Config.collection:
+            return self.store_dir / "keywords.sqlite"
+        return self.store_dir / f"keywords-{self.collection}.sqlite"
 
     def describe(self) -> dict:
         """The settings worth recording beside results (never the API key)."""

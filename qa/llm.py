@@ -26,16 +26,15 @@ import httpx2 as httpx  # the HTTP client openai (>= 3.51) speaks: its transport
 import openai
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
-from langchain_core.runnables import Runnable, RunnableConfig
 
-from qa.answering import Draft, OfflineAnswerer, normalize_history
+from qa.answering import Answerer
 from qa.chunking import sentence_spans
 from qa.claims import claims_context
 from qa.config import Config
 from qa.errors import QAError
 from qa.logs import scrub
 from qa.text import STOPWORDS, content_stems, pieces, stem, strip_citations, sub_with_space_before, words
-from qa.types import Citation, Passage
+from qa.types import Ask, Citation, Draft, Evidence, Passage, Turn
 
 log = logging.getLogger("qa.llm")
 
@@ -138,13 +137,9 @@ def format_passages(passages: Sequence[Passage]) -> str:
     return "\n".join(blocks)
 
 
-def history_messages(history: Sequence[dict]) -> list[tuple[str, str]]:
+def history_messages(history: Sequence[Turn]) -> list[tuple[str, str]]:
     """Earlier turns as chat messages. Old [n] markers are dropped: they pointed at other passages."""
-    out = []
-    for turn in normalize_history(history):
-        content = strip_citations(turn["content"])[:HISTORY_TURN_CHARS]
-        out.append(("human" if turn["role"] == "user" else "ai", content))
-    return out
+    return [("human" if t.role == "user" else "ai", strip_citations(t.content)[:HISTORY_TURN_CHARS]) for t in history]
 
 
 PROMPT = ChatPromptTemplate.from_messages(
@@ -152,13 +147,13 @@ PROMPT = ChatPromptTemplate.from_messages(
 )
 
 
-def prompt_inputs(inputs: dict) -> dict:
-    """The chain's dict {question, history, passages} as the prompt's variables."""
+def prompt_inputs(ask: Ask, evidence: Evidence) -> dict:
+    """The prompt template's variables for a question and its passages."""
     return {
-        "passages": format_passages(inputs["passages"]),
-        "figures": _data(claims_context(inputs["passages"])) or "(none)",
-        "question": _data(inputs["question"]),
-        "history": history_messages(inputs.get("history") or []),
+        "passages": format_passages(evidence.passages),
+        "figures": _data(claims_context(evidence.passages)) or "(none)",
+        "question": _data(ask.question),
+        "history": history_messages(ask.history),
     }
 
 
@@ -486,25 +481,22 @@ class StreamRewriter:
         return out
 
 
-class LLMAnswerer(Runnable[dict, Draft]):
-    """Runnable {question, history, passages} -> Draft through a chat model, falling back to the
-    offline answerer when the model fails. `stream_answer` yields text pieces, then the Draft.
+class LLMAnswerer:
+    """An `Answerer` that has a chat model write the answer from the passages, falling back to the
+    offline answerer (with a notice) whenever the model fails."""
 
-    Every call has one deadline, `QA_LLM_TIMEOUT` seconds, retries and their waits included; the
-    output is cut at `llm_max_tokens` client-side too (a server may ignore the limit)."""
-
-    def __init__(self, config: Config, offline: OfflineAnswerer, model=None):
+    def __init__(self, config: Config, fallback: Answerer, model=None):
         self.config = config
-        self.offline = offline
+        self.offline = fallback
         self.backend = f"llm:{config.llm_model}"
         self.chain = PROMPT | (model if model is not None else chat_model(config)) | StrOutputParser()
         self.max_chars = config.llm_max_tokens * CHARS_PER_TOKEN
 
-    def _output(self, prompt: dict, stream: bool, config: RunnableConfig | None = None) -> Iterator[str]:
+    def _output(self, prompt: dict, stream: bool) -> Iterator[str]:
         """The model's output in pieces, within the deadline, retried while nothing has arrived,
         and cut at the token limit."""
         deadline = time.monotonic() + self.config.llm_timeout
-        produce = (lambda: self.chain.stream(prompt, config)) if stream else (lambda: [self.chain.invoke(prompt, config)])
+        produce = (lambda: self.chain.stream(prompt)) if stream else (lambda: [self.chain.invoke(prompt)])
         size = count = 0
         for attempt in range(self.config.llm_retries + 1):
             received = False
@@ -531,20 +523,20 @@ class LLMAnswerer(Runnable[dict, Draft]):
             finally:
                 pieces_.close()
 
-    def invoke(self, input: dict, config: RunnableConfig | None = None, **kwargs) -> Draft:
-        if not input["passages"]:
-            return self.offline(input)  # nothing to show the model: the offline refusal
+    def answer(self, ask: Ask, evidence: Evidence) -> Draft:
+        if not evidence.passages:
+            return self.offline.answer(ask, evidence)  # nothing to show the model: the offline refusal
         try:
-            raw = "".join(self._output(prompt_inputs(input), stream=False, config=config))
-            return check_answer(scrub(raw, [self.config.openai_api_key]), input["passages"], self.backend)
+            raw = "".join(self._output(prompt_inputs(ask, evidence), stream=False))
+            return check_answer(scrub(raw, [self.config.openai_api_key]), evidence.passages, self.backend)
         except Exception as exc:  # any failure of the model gives the offline answer, never a crash
-            return self.fallback(input, exc)
+            return self.fallback(ask, evidence, exc)
 
-    def stream_answer(self, inputs: dict) -> Iterator[str | Draft]:
+    def stream(self, ask: Ask, evidence: Evidence) -> Iterator[str | Draft]:
         """Text pieces as the model writes them (markers already checked and renumbered), then the Draft."""
-        passages = inputs["passages"]
+        passages = evidence.passages
         if not passages:
-            draft = self.offline(inputs)
+            draft = self.offline.answer(ask, evidence)
             yield from pieces(draft.text)
             yield draft
             return
@@ -552,7 +544,7 @@ class LLMAnswerer(Runnable[dict, Draft]):
         shown: list[str] = []
         rewriter = StreamRewriter(len(passages), [self.config.openai_api_key])
         try:
-            for piece in self._output(prompt_inputs(inputs), stream=True):
+            for piece in self._output(prompt_inputs(ask, evidence), stream=True):
                 raw.append(piece)
                 settled = rewriter.feed(piece)
                 if settled:
@@ -561,7 +553,7 @@ class LLMAnswerer(Runnable[dict, Draft]):
             whole = scrub("".join(raw), [self.config.openai_api_key])
             draft = check_answer(whole, passages, self.backend)
         except Exception as exc:
-            draft = self.fallback(inputs, exc)
+            draft = self.fallback(ask, evidence, exc)
             if shown:
                 yield "\n\n"
             yield from pieces(draft.text)
@@ -572,12 +564,12 @@ class LLMAnswerer(Runnable[dict, Draft]):
             yield final[len(done) :]
         yield draft
 
-    def fallback(self, inputs: dict, exc: BaseException) -> Draft:
+    def fallback(self, ask: Ask, evidence: Evidence, exc: BaseException) -> Draft:
         """The offline answer, with a notice saying why the model gave none (no key in it)."""
         reason = failure_reason(exc)
         detail = scrub(f"{type(exc).__name__}: {exc}", [self.config.openai_api_key])
         log.warning("The language model was unavailable (%s): %s", reason, detail)
-        draft = self.offline(inputs)
+        draft = self.offline.answer(ask, evidence)
         notice = f"The language model was unavailable ({reason}); this is the offline answer."
         return Draft(
             text=draft.text,
@@ -587,9 +579,11 @@ class LLMAnswerer(Runnable[dict, Draft]):
             conflict=draft.conflict,
             notice=scrub(notice, [self.config.openai_api_key]),
             backend="offline",
+            spans=draft.spans,
+            confidence=draft.confidence,
         )
 
 
-def llm_generator(config: Config, offline: OfflineAnswerer, model=None) -> LLMAnswerer:
+def llm_generator(config: Config, fallback: Answerer, model=None) -> LLMAnswerer:
     """The answerer `Assistant` uses when an LLM is configured; `model` replaces ChatOpenAI (tests)."""
-    return LLMAnswerer(config, offline, model)
+    return LLMAnswerer(config, fallback, model)

@@ -8,10 +8,16 @@ from typing import Any
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
+from pydantic import ConfigDict, PrivateAttr
 
+import math
+import re
+
+from qa.lexicon import QUESTION_WORDS, STOPWORDS
+from qa.spelling import Speller, english_words
 from qa.store import ChunkStore, passage_from
-from qa.types import Passage
+from qa.text import stem, words
+from qa.types import Ask, Correction, Evidence, Passage
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
@@ -81,8 +87,87 @@ class HybridRetriever(BaseRetriever):
     fetch_k: int = 24
     per_source_cap: int = 2
     rrf_k: int = 60
+    _speller: Speller | None = PrivateAttr(default=None)  # rebuilt when the index's vocabulary changes
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
+        return self._search(query, k)[0]
+
+    def evidence(self, ask: Ask) -> Evidence:
+        """Everything an answerer needs about `ask`: the passages, the question words' weights, the
+        words no article uses and the spelling corrections made before searching."""
+        corrections = self.corrections(ask.question)
+        question = ask.question
+        for c in corrections:
+            question = re.sub(rf"\b{re.escape(c.asked)}\b", c.read_as, question)
+        passages, pool = self._search(f"{question} {ask.context}".strip())
+        corrections = tuple(Correction(c.asked, surface_form(c.read_as, passages)) for c in corrections)
+        for c in corrections:
+            question = re.sub(rf"\b{re.escape(c.read_as.lower())}\b", c.read_as, question, flags=re.I)
+        weights, unknown = self.weights(question)
+        context_weights = {s: w for s, w in self.weights(ask.context)[0].items() if s not in weights}
+        return Evidence(
+            passages=tuple(passages),
+            weights=weights,
+            context_weights=context_weights,
+            unknown=tuple(unknown),
+            absent_weight=idf(0, max(self.store.keywords.count(), 1)),
+            corrections=corrections,
+            pool=tuple(pool),
+        )
+
+    def weights(self, text: str) -> tuple[dict[str, float], list[str]]:
+        """IDF weight per content stem of `text` (a word few chunks use says more about what is
+        asked), and the words no chunk uses (weight 0: no sentence can match them).
+
+        >>> from qa.retrieval import idf
+        >>> round(idf(0, 100), 2), round(idf(99, 100), 2)
+        (5.31, 0.01)
+        """
+        n = max(self.store.keywords.count(), 1)
+        weights: dict[str, float] = {}
+        unknown: list[str] = []
+        for w in words(text):
+            lw = w.lower().replace("’", "'")
+            if lw in STOPWORDS or lw in QUESTION_WORDS:
+                continue
+            s = stem(w)
+            if s in weights:
+                continue
+            df = self.store.keywords.doc_freq(re.sub(r"'s$", "", lw))
+            weights[s] = idf(df, n) if df else 0.0
+            if df == 0:
+                unknown.append(w)
+        return weights, unknown
+
+    def corrections(self, question: str) -> tuple[Correction, ...]:
+        """Question words no article uses, each read as the closest word the articles do use, when
+        that word shares a chunk with another word of the question (so a name the articles lack is
+        not turned into a different name that has nothing to do with the rest of the question)."""
+        keywords = self.store.keywords
+        asked = [w for w in dict.fromkeys(words(question)) if w.lower() not in STOPWORDS and w.lower() not in QUESTION_WORDS]
+        known = [w for w in asked if keywords.doc_freq(w.lower())]
+        out: list[Correction] = []
+        for w in asked:
+            if w in known or not w.isalpha() or w.lower() in english_words():
+                continue
+            term = self.speller().correct(w.lower())
+            if not term or term in STOPWORDS or term in QUESTION_WORDS:
+                continue
+            others = known + [c.read_as for c in out]
+            if others and not any(keywords.together(term, o) for o in others):
+                continue
+            out.append(Correction(w, term))
+        return tuple(out)
+
+    def speller(self) -> Speller:
+        """A speller over the index's vocabulary, kept while the vocabulary is unchanged."""
+        terms = self.store.keywords.terms()  # the same object until the index changes
+        if self._speller is None or self._speller.vocabulary is not terms:
+            self._speller = Speller(terms)
+        return self._speller
+
+    def _search(self, query: str, k: int | None = None) -> tuple[list[Passage], list[Passage]]:
+        """The top `k` passages, and the whole fused ranking they were taken from."""
         k = k or self.k
         vector = self.store.embedding.embed_query(query)
         dense = self.store.dense(vector, self.fetch_k)
@@ -96,7 +181,13 @@ class HybridRetriever(BaseRetriever):
         chosen = diversify([(i, docs[i].metadata["source"]) for i in ranked], k, self.per_source_cap)
         champions = [c for c in (dense[0][0].id if dense else None, keyword[0][0] if keyword else None) if c in docs]
         chosen = keep_champions(chosen, champions, fused)
-        return [passage_from(docs[i], fused[i]) for i in chosen]
+        dense_rank = {d.id: r for r, (d, _) in enumerate(dense)}
+        keyword_rank = {i: r for r, (i, _) in enumerate(keyword)}
+
+        def passage(i: str) -> Passage:
+            return passage_from(docs[i], fused[i], dense_rank.get(i), keyword_rank.get(i))
+
+        return [passage(i) for i in chosen], [passage(i) for i in ranked]
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
@@ -105,3 +196,22 @@ class HybridRetriever(BaseRetriever):
             Document(id=p.chunk.id, page_content=p.chunk.text, metadata={**p.chunk.metadata(), "score": p.score})
             for p in self.search(query)
         ]
+
+
+def idf(df: int, n: int) -> float:
+    """Inverse document frequency of a word `df` of `n` chunks hold."""
+    return math.log((n + 1) / (df + 0.5))
+
+
+def surface_form(term: str, passages: list[Passage]) -> str:
+    """The shortest word of the passages that an index term (a Porter stem) stands for, as written
+    there ("summon" -> "summoned", "seoul" -> "Seoul"); the term itself when none is found.
+
+    >>> from qa.types import Chunk
+    >>> surface_form("seoul", [Passage(Chunk("i", "a", "Seoul summoned him.", 0, 19), 1.0)])
+    'Seoul'
+    """
+    found = sorted(
+        {w for p in passages for w in words(p.chunk.text) if w.lower().startswith(term)}, key=lambda w: (len(w), w)
+    )
+    return found[0] if found else term

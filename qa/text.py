@@ -7,19 +7,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Iterator
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before being
-    below between both but by can could did do does doing down during each few for from further had has
-    have having he her here hers herself him himself his how i if in into is it its itself just me more
-    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
-    should so some such than that the their theirs them themselves then there these they this those
-    through to too under until up very was we were what when where which while who whom whose why will
-    with would you your yours yourself yourselves tell told say said says did does do according
-    give gives given get got make made many much one ones anything something thing things
-    whats who's what's where's there's it's""".split()
-)
-
-QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+from qa.lexicon import QUESTION_WORDS, STOPWORDS  # noqa: F401  (re-exported: many modules read them here)
 
 _WORD = re.compile(r"\d+(?:[,.]\d+)*|[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
 

@@ -14,15 +14,14 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
-from qa.answering import Draft
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import MONTHS
+from qa.lexicon import MONTH_NAMES, TIMELINE_WORDS as TIMELINE_WORD_LIST, WEEKDAYS
 from qa.text import content_stems
-from qa.types import Citation, Passage
+from qa.types import Citation, Draft, Passage
 
 MAX_EVENTS = 8  # a timeline longer than this stops being an answer
-TIMELINE_WORDS = frozenset(content_stems("timeline chronology chronological order sequence events event happened "
-                                        "happen give list show steps step when date dates"))
+TIMELINE_WORDS = frozenset(content_stems(TIMELINE_WORD_LIST))
 
 
 def topic_keys(text: str) -> set[str]:
@@ -32,8 +31,6 @@ def topic_keys(text: str) -> set[str]:
 
 # --- when -----------------------------------------------------------------------------------------
 
-WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-MONTH_NAMES = "January|February|March|April|May|June|July|August|September|October|November|December"
 TIME = re.compile(
     r"\b(?:(?P<prep>(?i:on|in|since|by|until|before|after|from|earlier in|early|late|mid|last|this|next))\s+)?"
     r"(?:(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"

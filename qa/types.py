@@ -1,8 +1,13 @@
-"""The typed records that flow through the assistant: Chunk, Passage, Citation, Answer."""
+"""The typed records that flow through the assistant: Chunk, Passage, Citation, Answer; and between the
+seams of answering: Turn, Ask (the question read), Evidence (what retrieval found), Draft (an answer)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Mapping
+
+if TYPE_CHECKING:
+    from qa.questions import QuestionKind
 
 
 @dataclass(frozen=True)
@@ -47,10 +52,13 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its fused retrieval score (higher is better)."""
+    """A retrieved chunk with its fused retrieval score (higher is better) and its place in each
+    ranking (0 = first; None = not in that ranking's list)."""
 
     chunk: Chunk
     score: float
+    dense_rank: int | None = None
+    keyword_rank: int | None = None
 
     def to_dict(self) -> dict:
         c = self.chunk
@@ -113,6 +121,9 @@ class Answer:
     notice: str | None = None  # e.g. "the language model was unavailable; offline answer"
     unsupported: list[str] = field(default_factory=list)  # answer sentences no cited passage supports
     conflict: bool = False  # the sources report a figure differently
+    spans: list["Span"] = field(default_factory=list)  # the words that answer, within a citation's text
+    confidence: float | None = None  # the offline reader's probability that its answer is right
+    corrections: list["Correction"] = field(default_factory=list)  # question words read as others
 
     def to_dict(self) -> dict:
         return {
@@ -125,4 +136,78 @@ class Answer:
             "notice": self.notice,
             "unsupported": list(self.unsupported),
             "conflict": self.conflict,
+            "spans": [asdict(s) for s in self.spans],
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "corrections": [asdict(c) for c in self.corrections],
         }
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier turn of a conversation."""
+
+    role: str  # "user" or "assistant"
+    content: str
+
+
+@dataclass(frozen=True)
+class Ask:
+    """A question read and ready to answer."""
+
+    question: str
+    kind: "QuestionKind"
+    history: tuple[Turn, ...] = ()
+    context: str = ""  # what the conversation lends a follow-up ("he" -> the last answer's names)
+
+    @property
+    def query(self) -> str:
+        """What to search with: the question, plus the conversation's words for a follow-up."""
+        return f"{self.question} {self.context}".strip()
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A question word the articles never use, read as a close word they do use ("Seul" -> "Seoul")."""
+
+    asked: str
+    read_as: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What retrieval found for an `Ask`: the passages to answer from, and what the store knows about
+    the question's words (so that answerers need no store of their own)."""
+
+    passages: tuple[Passage, ...]
+    weights: Mapping[str, float] = field(default_factory=dict)  # IDF weight of each question stem
+    context_weights: Mapping[str, float] = field(default_factory=dict)  # of the conversation's stems
+    unknown: tuple[str, ...] = ()  # question words no article uses (after spelling correction)
+    absent_weight: float = 0.0  # the IDF weight a word no article uses would have
+    corrections: tuple[Correction, ...] = ()
+    pool: tuple[Passage, ...] = ()  # a wider set, for gathering every report of a figure
+
+
+@dataclass(frozen=True)
+class Span:
+    """The words of a cited quote that answer the question (a name, a date, a figure):
+    `citation.text[start:end]`."""
+
+    citation: int  # the citation's n
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An answer before the assistant stamps passages, backend and timing on it."""
+
+    text: str
+    refused: bool
+    citations: list[Citation] = field(default_factory=list)
+    unsupported: list[str] = field(default_factory=list)
+    conflict: bool = False
+    notice: str | None = None
+    backend: str | None = None  # who wrote it, when not the offline answerer
+    spans: list[Span] = field(default_factory=list)
+    confidence: float | None = None  # the reader's probability that the answer is right

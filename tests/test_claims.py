@@ -4,18 +4,16 @@ integration tests ask the seeds with the real model."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from argparse import Namespace
 
 import pytest
 
-from qa.answering import Draft
+from qa.answering import Specialists
 from qa.claims import (
-    ClaimAwareAnswerer,
     Claim,
-    asks_quantity,
-    asks_timeline,
     claims_context,
     claims_in,
     conflicts,
@@ -25,9 +23,10 @@ from qa.claims import (
 )
 from qa.config import Config
 from qa.corpus import Article
-from qa.keywords import KeywordIndex
+from qa.questions import classify
 from qa.timeline import resolve_weekday, time_refs
-from qa.types import Chunk, Passage
+from qa.types import Chunk, Draft, Evidence, Passage
+from tests.support.asking import ask_and_evidence
 from tests.conftest import SEEDS
 
 
@@ -145,10 +144,12 @@ def test_time_expressions_resolve_with_a_date_and_stay_relative_without():
 
 
 def test_question_kinds():
-    assert asks_quantity("How many soldiers crossed?") and asks_quantity("How much did it cost?")
-    assert not asks_quantity("Who crossed the border?")
-    assert asks_timeline("What happened, in order?") and asks_timeline("Give me a timeline of the strike")
-    assert asks_timeline("What was the sequence of events?") and not asks_timeline("Why did it happen?")
+    assert classify("How many soldiers crossed?").asks_quantity and classify("How much did it cost?").asks_quantity
+    assert not classify("Who crossed the border?").asks_quantity
+    assert classify("What happened, in order?").intent == "timeline"
+    assert classify("Give me a timeline of the strike").intent == "timeline"
+    assert classify("What was the sequence of events?").intent == "timeline"
+    assert classify("Why did it happen?").intent == "fact"
 
 
 # --- the specialist answerer --------------------------------------------------------------------
@@ -161,9 +162,12 @@ class Inner:
         self.calls = 0
         self.draft = Draft(text=text, refused=False, citations=list(citations))
 
-    def __call__(self, inputs):
+    def answer(self, ask, evidence):
         self.calls += 1
         return self.draft
+
+    def stream(self, ask, evidence):
+        yield self.answer(ask, evidence)
 
 
 BORDER = [
@@ -175,12 +179,12 @@ BORDER = [
 
 
 def ask(answerer, question, passages):
-    return answerer({"question": question, "history": [], "query": question, "passages": passages})
+    return Specialists(answerer).answer(*ask_and_evidence(question, passages))
 
 
 def test_disagreeing_figures_get_a_reports_differ_answer_with_claim_citations():
     inner = Inner()
-    draft = ask(ClaimAwareAnswerer(inner), "How many Ruritanian soldiers are in Freedonia?", BORDER)
+    draft = ask(inner, "How many Ruritanian soldiers are in Freedonia?", BORDER)
     assert draft.conflict and not draft.refused
     assert draft.text.startswith("Reports differ:")
     for figure in ("1,500", "3,000", "10,000"):
@@ -201,29 +205,29 @@ def test_agreeing_sources_are_handed_to_the_wrapped_answerer_unchanged():
         passage("Thousands of soldiers were in Freedonia, Harlan said.", "c.txt"),
     ]
     inner = Inner()
-    draft = ask(ClaimAwareAnswerer(inner), "How many Ruritanian soldiers are in Freedonia?", agree)
+    draft = ask(inner, "How many Ruritanian soldiers are in Freedonia?", agree)
     assert inner.calls == 1 and draft is inner.draft and not draft.conflict
 
 
 def test_a_question_that_names_the_speaker_asks_for_that_speaker_figure():
     inner = Inner()
-    draft = ask(ClaimAwareAnswerer(inner), "How many soldiers crossed into Freedonia, according to Kantor?", BORDER)
+    draft = ask(inner, "How many soldiers crossed into Freedonia, according to Kantor?", BORDER)
     assert inner.calls == 1 and not draft.conflict
 
 
 def test_a_refusal_or_a_question_about_a_stated_figure_is_left_as_the_wrapped_answerer_gave_it():
     refusing = Inner()
     refusing.draft = Draft(text="The articles do not say.", refused=True)
-    assert ask(ClaimAwareAnswerer(refusing), "How many Ruritanian soldiers are in Freedonia?", BORDER) is refusing.draft
+    assert ask(refusing, "How many Ruritanian soldiers are in Freedonia?", BORDER) is refusing.draft
     inner = Inner()
-    assert ask(ClaimAwareAnswerer(inner), "Who put the number of soldiers at 10,000?", BORDER) is inner.draft
-    assert ask(ClaimAwareAnswerer(inner), "In which month were the 1,500 soldiers sent?", BORDER) is inner.draft
+    assert ask(inner, "Who put the number of soldiers at 10,000?", BORDER) is inner.draft
+    assert ask(inner, "In which month were the 1,500 soldiers sent?", BORDER) is inner.draft
 
 
 def test_a_question_naming_several_speakers_compares_just_theirs():
     inner = Inner()
     question = "How many soldiers did Freedonian officials see, and how many did Harlan say were sent?"
-    draft = ask(ClaimAwareAnswerer(inner), question, BORDER)
+    draft = ask(inner, question, BORDER)
     assert draft.conflict and "3,000" in draft.text and "10,000" in draft.text and "1,500" not in draft.text
 
 
@@ -231,13 +235,13 @@ def test_a_question_comparing_counts_gets_the_disagreement_even_when_the_plain_a
     refusing = Inner()
     refusing.draft = Draft(text="The articles do not say.", refused=True)
     question = "How does Kantor's count of soldiers in Freedonia compare with Harlan's figure?"
-    draft = ask(ClaimAwareAnswerer(refusing), question, BORDER)
+    draft = ask(refusing, question, BORDER)
     assert draft.conflict and "1,500" in draft.text and "10,000" in draft.text
 
 
 def test_other_questions_are_delegated_and_unrelated_figures_left_alone():
     inner = Inner("Unrest grew in Ruritania. [1]")
-    draft = ask(ClaimAwareAnswerer(inner), "What grew in Ruritania?", BORDER)
+    draft = ask(inner, "What grew in Ruritania?", BORDER)
     assert draft is inner.draft
 
 
@@ -246,25 +250,24 @@ def test_a_plain_answer_stating_a_contradicted_figure_gets_the_other_reports():
 
     cite = Citation.of(1, BORDER[2].chunk, 0, len(BORDER[2].chunk.text))
     inner = Inner("Harlan accused Ruritania of sending 10,000 soldiers to Freedonia. [1]", [cite])
-    assert ask(ClaimAwareAnswerer(inner), "What did Harlan accuse Ruritania of?", BORDER) is inner.draft
-    draft = ask(ClaimAwareAnswerer(inner), "Where were Ruritanian soldiers sent?", BORDER)
+    assert ask(inner, "What did Harlan accuse Ruritania of?", BORDER) is inner.draft
+    draft = ask(inner, "Where were Ruritanian soldiers sent?", BORDER)
     assert draft.conflict and draft.text.startswith(inner.draft.text)
     assert "Other reports differ" in draft.text and "1,500" in draft.text
     assert [c.n for c in draft.citations] == list(range(1, len(draft.citations) + 1))
     assert draft.citations[0] == cite
 
 
-def test_the_store_supplies_reports_the_top_passages_left_out(tmp_path):
-    index = KeywordIndex(tmp_path / "k.sqlite")
+def test_the_wider_ranking_supplies_reports_the_top_passages_left_out():
     stored = passage("Harlan accused Ruritania of sending 10,000 soldiers to Freedonia.", "c.txt")
-    index.upsert([stored.chunk.id], [stored.chunk.text], [stored.chunk.metadata()])
     question = "How many Ruritanian soldiers are in Freedonia?"
     top = BORDER[:1]
-    assert ask(ClaimAwareAnswerer(Inner()), question, top).conflict is False
-    draft = ask(ClaimAwareAnswerer(Inner(), keywords=index), question, top)
+    assert ask(Inner(), question, top).conflict is False
+    q, found = ask_and_evidence(question, top)
+    widened = dataclasses.replace(found, pool=(*top, stored))
+    draft = Specialists(Inner()).answer(q, widened)
     assert draft.conflict and "10,000" in draft.text
     assert any(c.source == "c.txt" and "10,000" in c.quote for c in draft.citations)
-    index.close()
 
 
 def test_timeline_questions_get_dated_lines_in_order_with_citations():
@@ -275,7 +278,7 @@ def test_timeline_questions_get_dated_lines_in_order_with_citations():
         passage("On Tuesday the weather was fine.", "d.txt", date="2024-10-29"),
     ]
     inner = Inner()
-    draft = ask(ClaimAwareAnswerer(inner), "Give me a timeline of the accord's ratification", events)
+    draft = ask(inner, "Give me a timeline of the accord's ratification", events)
     assert inner.calls == 0 and not draft.refused
     lines = draft.text.splitlines()
     assert [line.split(":")[0] for line in lines] == ["- 2024-06", "- 2024-10-24 (Thursday)", "- 2024-10-28 (Monday)"]
@@ -291,7 +294,7 @@ def test_undated_weekdays_keep_their_words_and_fall_in_the_shortest_week():
         passage("On Thursday the lower house passed the accord.", "b.txt"),
         passage("The accord was passed on Thursday by the lower house.", "c.txt"),
     ]
-    draft = ask(ClaimAwareAnswerer(Inner()), "What happened to the accord, in order?", events)
+    draft = ask(Inner(), "What happened to the accord, in order?", events)
     lines = draft.text.splitlines()
     assert [line.split(":")[0] for line in lines] == [
         "- Monday (article undated)", "- Thursday (article undated)", "- Friday (article undated)"

@@ -143,11 +143,14 @@ def test_malformed_line_is_named_by_number(tmp_path):
         load_questions(path)
 
 
-def test_unknown_field_is_rejected(tmp_path):
+def test_unknown_fields_are_ignored_with_one_warning(tmp_path, capsys):
     path = tmp_path / "q.jsonl"
-    path.write_text(json.dumps(GOOD) + "\n" + json.dumps({**GOOD, "id": "b", "anwsers": ["x"]}) + "\n")
-    with pytest.raises(QuestionSetError, match=r"q\.jsonl:2: unknown field 'anwsers'"):
-        load_questions(path)
+    lines = [GOOD, {**GOOD, "id": "b", "choices": ["x", "y"]}, {**GOOD, "id": "c", "choices": [], "date": "2024"}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    questions = load_questions(path)
+    assert [q.id for q in questions] == ["a", "b", "c"]
+    warnings = capsys.readouterr().err.strip().splitlines()
+    assert len(warnings) == 1 and "choices, date" in warnings[0]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,146 @@
+"""Every word list and question pattern in one place, each with its purpose. Generic English and
+news vocabulary only: nothing here is traced to one corpus or article.
+
+Lists are plain lower-case words; modules that match stems stem them where they use them.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- words that carry no meaning of their own -----------------------------------------------------
+
+# Function words and reporting verbs left out of term weights and keyword queries.
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had has
+    have having he her here hers herself him himself his how i if in into is it its itself just me more
+    most my myself no nor not now of off on once only or other our ours ourselves out over own same she
+    should so some such than that the their theirs them themselves then there these they this those
+    through to too under until up very was we were what when where which while who whom whose why will
+    with would you your yours yourself yourselves tell told say said says did does do according
+    give gives given get got make made many much one ones anything something thing things
+    whats who's what's where's there's it's""".split()
+)
+
+# The words a question starts with; they say what is asked, not what it is about.
+QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
+
+# Words that point back to something named earlier: a question holding one leans on the conversation.
+PRONOUNS = frozenset(
+    "he she they him her his hers their theirs them it its this that these those there then such".split()
+)
+
+# --- what a sentence holds ------------------------------------------------------------------------
+
+# Verbs that report speech: "what did X say" is answered by a sentence with one of them.
+SPEECH_VERBS = frozenset(
+    """say said says state stated told tell quoted added noted declared warned responded replied
+    emphasized stressed urged claimed announced described insisted argued informed expressed condemned
+    denounced revealed confirmed denied pledged vowed promised highlighted underscored accused dismissed
+    criticized criticised asserted explained acknowledged admitted suggested indicated remarked commented
+    wrote tweeted posted labelled labeled branded""".split()
+)
+# Number words: a sentence with one of them holds a figure even without digits.
+NUMBER_WORDS = frozenset(
+    """hundred hundreds thousand thousands million millions billion billions dozen dozens two three four
+    five six seven eight nine ten eleven twelve twenty thirty forty fifty""".split()
+)
+# Words that date a sentence ("on Thursday", "in October", "last week").
+DATE_WORDS = frozenset(
+    """monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december yesterday today week month year earlier later""".split()
+)
+# Words that make a run of capitalised words an organisation or place rather than a person.
+NOT_PERSON = frozenset(
+    """agency ministry council service office committee party union organization organisation company
+    corporation news times post group forces army navy embassy parliament assembly summit house court
+    department bank institute university association federation republic state states kingdom nations
+    region province city north south east west central""".split()
+)
+# Particles inside personal names ("Ursula von der Leyen", "Abu Bakr al-Baghdadi").
+NAME_PARTICLES = "von|van|der|de|da|di|del|la|le|al|bin|ibn"
+# A figure of money is not a count of things: "billions of dollars of tanks" says nothing of how many.
+MONEY = re.compile(
+    r"(?:[$€£¥]\s?[\d.,]+(?:\s?(?:thousand|million|billion|trillion|[mbk]n?)\b)?)"
+    r"|(?:\b[\w.,]+\s+(?:thousand|million|billion|trillion)s?\s+(?:of\s+)?(?:dollars|euros|pounds|yen|won|rubles|roubles)\b)"
+    r"|(?:\b[\w.,]+\s+(?:dollars|euros|pounds|yen|won|rubles|roubles)\b)",
+    re.IGNORECASE,
+)
+# A stretch of time ("three-day visit", "10 years").
+DURATION = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|few)[- ](?:day|week|month|year|hour)s?\b",
+    re.IGNORECASE,
+)
+# A person's age ("aged 71", "71-year-old", "71 years old", "(71)").
+AGE = re.compile(r"\b(?:aged\s+\d{1,3}|\d{1,3}[- ]years?[- ]old|\d{1,3}-year-old)\b|,\s*\d{1,3},", re.IGNORECASE)
+
+# --- questions ------------------------------------------------------------------------------------
+
+# Questions about the articles themselves rather than the events: who published them, and when.
+ABOUT_THE_ARTICLE = re.compile(r"\b(published|publish|publication|publisher|byline)\b", re.I)
+QUANTITY_Q = re.compile(
+    r"\bhow (?:many|much|large)\b|\bwhat (?:is|was|were|are) the (?:number|size|total|figure)\b", re.I
+)
+TIMELINE_Q = re.compile(
+    r"\btimeline\b|\bchronolog|\bin (?:chronological )?order\b|\bsequence of events\b|\border of events\b"
+    r"|\bstep by step\b|\bwhat happened when\b",
+    re.I,
+)
+COMPARE_Q = re.compile(r"\b(?:compar|differ|versus|vs\b|discrepan|contradict|disagree|conflict|match)", re.I)
+# (A lone "figure" is too often a person: "which historical figure"; "figures" is the plural of a count.)
+FIGURE_Q = re.compile(r"\b(?:counts?|figures|numbers?|estimates?|tall(?:y|ies)|totals?|how many|how much)\b", re.I)
+# Words about figures and reports rather than about what is counted ("how do the counts compare").
+META_WORDS = ("compare comparison differ different count counts figure figures number numbers estimate "
+              "estimates report reports reported total tally versus disagree conflict match")
+# Words that ask for events in order rather than about one event.
+TIMELINE_WORDS = ("timeline chronology chronological order sequence events event happened happen give list show "
+                  "steps step when date dates")
+
+# --- figures: what is counted, how precisely, who said so ----------------------------------------
+
+# People under arms are reported with many nouns; they count the same thing. Generic, not per corpus.
+PEOPLE_UNDER_ARMS = frozenset(
+    """soldiers soldier troops troop forces force personnel servicemen servicemembers fighters combatants
+    commandos marines mercenaries recruits conscripts reservists paratroopers infantrymen militants""".split()
+)
+# Plurals that do not end in "s", and uncountable nouns that still take a count.
+IRREGULAR_PLURALS = frozenset("people personnel men women children police staff militia cattle".split())
+CURRENCIES = {"$": "dollars", "us$": "dollars", "€": "euros", "£": "pounds", "¥": "yen"}
+CURRENCY_WORDS = {"dollars": "dollars", "euros": "euros", "pounds": "pounds", "won": "won", "yen": "yen",
+                  "rubles": "rubles", "roubles": "rubles", "yuan": "yuan", "hryvnias": "hryvnias"}
+SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
+# Vague quantities and the range each stands for.
+VAGUE = {
+    "dozens": (24.0, 200.0),
+    "scores": (40.0, 200.0),
+    "hundreds": (200.0, 1e3),
+    "thousands": (1e3, 1e6),
+    "tens of thousands": (1e4, 1e5),
+    "hundreds of thousands": (1e5, 1e6),
+    "millions": (1e6, 1e9),
+    "tens of millions": (1e7, 1e8),
+    "billions": (1e9, 1e12),
+    "tens of billions": (1e10, 1e11),
+}
+UPPER = ("up to", "as many as", "at most", "no more than", "fewer than", "less than", "under")
+LOWER = ("at least", "more than", "over", "upwards of", "no fewer than", "in excess of")
+ABOUT = ("about", "around", "approximately", "roughly", "nearly", "almost", "some", "an estimated",
+         "close to", "an estimate of")
+SPEECH = re.compile(
+    r"\b(said|says|saying|stated|states|told|revealed|reveals|reported|reports|reporting|claimed|claims|"
+    r"claiming|accused|accusing|accuses|announced|announces|confirmed|confirms|estimated|estimates|"
+    r"indicated|briefed|alleged|alleges|warned|believes|believed|observed)\b"
+)
+# Lowercase nouns that may end a speaker's name ("U.S. officials", "Seoul's spy agency").
+AGENT_NOUNS = frozenset(
+    """officials official agency ministry media intelligence service services government spokesperson
+    spokesman spokeswoman sources source analysts experts lawmakers mission office military army
+    command president minister chief police authorities spy army""".split()
+)
+FILLERS = frozenset("had has have was were is are also previously later earlier then had already first reportedly".split())
+
+# --- time -----------------------------------------------------------------------------------------
+
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+MONTH_NAMES = "January|February|March|April|May|June|July|August|September|October|November|December"

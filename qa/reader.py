@@ -1,0 +1,437 @@
+"""The offline reader: picks the sentence of the retrieved passages that answers the question, with a
+learned probability that it does, and refuses when no sentence is likely enough.
+
+Each sentence of the passages is a candidate, described by a few features (how much of the
+question's meaning it carries, whether it holds the kind of thing asked for, where its passage
+ranked ...). A logistic model fitted on the development sets (`training/train_reader.py`, card in
+`qa/models/README.md`) turns the features into a probability; the threshold under which the reader
+refuses, and the one over which a second sentence is added, were chosen on the same data.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator, Protocol, Sequence
+
+import numpy as np
+
+from qa.chunking import is_heading, sentence_spans
+from qa.lexicon import AGE, DATE_WORDS, DURATION, MONEY, NAME_PARTICLES, NOT_PERSON, NUMBER_WORDS, SPEECH_VERBS, STOPWORDS
+from qa.text import pieces, stem, words
+from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
+
+MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
+REFUSAL = "The articles do not say."
+SPEECH_STEMS = frozenset(stem(w) for w in SPEECH_VERBS)
+REASON = re.compile(r"\b(because|since|due to|after|as a result|in order to|so that|following|amid|over)\b", re.I)
+
+# --- what a sentence holds ------------------------------------------------------------------------
+
+
+def person_names(sentence: str, known: set[str]) -> list[str]:
+    """Runs of two to four capitalised words that look like a person's name and are not in `known`.
+
+    >>> person_names("Paris summoned the ambassador, Jean Dupont, on Friday.", set())
+    ['Jean Dupont']
+    >>> person_names("The Central News Agency said so.", set())
+    []
+    """
+    names = []
+    for m in re.finditer(
+        rf"(?:\b[A-Z][a-z]+(?:-[A-Za-z]+)?\s+(?:(?:{NAME_PARTICLES})\s+)*){{1,3}}[A-Z][a-z]+(?:-[A-Za-z]+)?\b",
+        sentence,
+    ):
+        parts = [p for p in m.group().split() if p[:1].isupper()]
+        if any(p.lower() in NOT_PERSON or p.lower() in STOPWORDS or p.lower() in DATE_WORDS for p in parts):
+            continue
+        if all(stem(p) in known for p in parts):
+            continue
+        names.append(m.group())
+    return names
+
+
+def new_names(sentence: str, known: set[str]) -> list[re.Match]:
+    """Capitalised words (after the first word) that the question does not already name."""
+    out = []
+    for m in re.finditer(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*", sentence):
+        if m.start() == 0 and " " not in m.group():
+            continue
+        if all(p.lower() in STOPWORDS or p.lower() in DATE_WORDS or stem(p) in known for p in m.group().split()):
+            continue
+        out.append(m)
+    return out
+
+
+def new_figures(sentence: str, known: set[str], money: bool = True) -> list[re.Match]:
+    """Figures (digits or number words) the question does not already state; money excluded unless asked."""
+    text = sentence if money else MONEY.sub(lambda m: " " * len(m.group()), sentence)
+    return [
+        m for m in re.finditer(r"\b\d+(?:[.,]\d+)*(?:\s?(?:percent|%|million|billion|trillion))?|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", text, re.I)
+        if stem(m.group().split()[0]) not in known
+    ]
+
+
+def dates(sentence: str) -> list[re.Match]:
+    """Date expressions: a month or weekday with its day and year, a bare year, or a relative day."""
+    month = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+    weekday = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    pattern = (rf"\b(?:{weekday},?\s+)?(?:\d{{1,2}}\s+{month}|{month}\s+\d{{1,2}}(?:st|nd|rd|th)?|{month})(?:,?\s+\d{{4}})?"
+               rf"|\b{weekday}\b|\b(?:19|20)\d\d\b|\b(?:yesterday|today|last (?:week|month|year))\b")
+    return list(re.finditer(pattern, sentence))
+
+
+def typed_spans(sentence: str, answer_type: str | None, known: set[str]) -> list[tuple[int, int]]:
+    """Where in the sentence the things of the asked type are, that the question does not name.
+
+    >>> s = "On Friday, Paris summoned Jean Dupont, 54, over 3,000 troops."
+    >>> [s[a:b] for a, b in typed_spans(s, "number", {"troop"})]
+    ['54', '3,000']
+    >>> [s[a:b] for a, b in typed_spans(s, "person", {"paris"})]
+    ['Jean Dupont']
+    """
+    if answer_type in {"number", "amount"}:
+        return [m.span() for m in new_figures(sentence, known, money=answer_type == "amount")]
+    if answer_type == "age":
+        return [m.span() for m in AGE.finditer(sentence)]
+    if answer_type == "duration":
+        return [m.span() for m in DURATION.finditer(sentence)]
+    if answer_type == "date":
+        return [m.span() for m in dates(sentence)]
+    if answer_type == "speech":
+        return [m.span() for m in re.finditer(r"\w+", sentence) if stem(m.group()) in SPEECH_STEMS]
+    if answer_type == "person":
+        return [(sentence.index(n), sentence.index(n) + len(n)) for n in person_names(sentence, known)]
+    if answer_type in {"name", "place"}:
+        return [m.span() for m in new_names(sentence, known)]
+    if answer_type == "reason":
+        return [m.span() for m in REASON.finditer(sentence)]
+    return []
+
+
+# --- candidates and their features ----------------------------------------------------------------
+
+
+@dataclass
+class Candidate:
+    """One sentence of a retrieved passage."""
+
+    passage_rank: int
+    passage: Passage
+    start: int
+    end: int
+    text: str
+    index: int  # the sentence's place in its passage
+    stems: frozenset[str]
+    window: frozenset[str]  # stems of the sentence and its neighbours
+    probability: float = 0.0
+
+
+# Sentences glued by a missing space ("... in 1851.The High Sheriff ..."), common in scraped text.
+_GLUED = re.compile(r"(?<=[a-z0-9)\"”][.!?])(?=[A-Z][a-z])")
+
+
+def unglue(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sentence spans, with sentences that lack the space after their full stop split apart.
+
+    >>> t = "It opened in 1851.The sheriff came. Then it closed."
+    >>> [t[a:b] for a, b in unglue(t, [(0, 35), (36, 51)])]
+    ['It opened in 1851.', 'The sheriff came.', 'Then it closed.']
+    """
+    out = []
+    for a, b in spans:
+        cuts = [a] + [a + m.start() for m in _GLUED.finditer(text[a:b])] + [b]
+        out.extend((x, y) for x, y in zip(cuts, cuts[1:]) if y > x)
+    return out
+
+
+def candidates(passages: Sequence[Passage], min_chars: int = 25) -> list[Candidate]:
+    """The sentences of the passages, each once (overlapping chunks repeat sentences)."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for rank, p in enumerate(passages):
+        spans = unglue(p.chunk.text, sentence_spans(p.chunk.text))
+        stems = [frozenset(stem(w) for w in words(p.chunk.text[a:b])) for a, b in spans]
+        for i, (a, b) in enumerate(spans):
+            text = p.chunk.text[a:b]
+            if len(text) < min_chars or is_heading(text) or text in seen:
+                continue
+            seen.add(text)
+            window = stems[i].union(*stems[max(0, i - 1) : i + 2])
+            out.append(Candidate(rank, p, a, b, text, i, stems[i], window))
+    return out
+
+
+FEATURES = (
+    "lex",  # IDF-weighted share of the question's stems the sentence holds
+    "lex_window",  # ... the sentence with its neighbours
+    "lex_passage",  # ... the whole passage
+    "lex_title",  # ... the article's title
+    "lex_vs_best",  # lex over the best lex among the candidates
+    "rarest",  # the question's rarest known stem is in the sentence
+    "bigrams",  # share of the question's adjacent stem pairs the sentence repeats
+    "context",  # IDF share of the conversation's stems (follow-ups)
+    "typed",  # holds a new thing of the asked type (name, date, figure ...)
+    "type_missing",  # the question asks for a typed thing and the sentence holds none
+    "new_name",  # a capitalised name the question does not use
+    "new_figure",  # a figure the question does not state
+    "novelty",  # share of the sentence's content stems that are not the question's
+    "passage_rank",  # fused rank of the passage, 0 = first, over k
+    "dense_rank",  # rank in the embedding search (1 when absent)
+    "keyword_rank",  # rank in the BM25 search (1 when absent)
+    "first_passage",  # the passage ranked first
+    "sentence_index",  # place of the sentence in its passage
+    "article_lead",  # the passage opens the article
+    "length",  # words, over 40
+    "unknown",  # share of the question's IDF weight carried by words no article uses
+    "name_asked",  # a new name, and the question asks for a name, person or place
+    "figure_asked",  # a new figure, and the question asks for a number or an amount
+    "redundancy",  # how many other candidates repeat the sentence's most repeated new name or figure
+    "title_name",  # a new name of the sentence is in the article's title too
+    "neighbour_name",  # a neighbouring sentence holds a new name (the answer may sit next door)
+)
+
+
+def _share(weights: dict[str, float], total: float, stems: frozenset[str]) -> float:
+    return sum(w for s, w in weights.items() if s in stems) / total if total else 0.0
+
+
+def _bigrams(seq: list[str]) -> set[tuple[str, str]]:
+    return set(zip(seq, seq[1:]))
+
+
+def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, fetch_k: int) -> np.ndarray:
+    """One row of FEATURES per candidate."""
+    weights = dict(evidence.weights)
+    total = sum(weights.values())
+    c_weights = dict(evidence.context_weights)
+    c_total = sum(c_weights.values())
+    known = set(weights) | set(c_weights)
+    rarest = max(weights, key=weights.get) if total else None
+    q_seq = [stem(w) for w in words(ask.question) if w.lower() not in STOPWORDS]
+    q_pairs = _bigrams(q_seq)
+    absent = len(evidence.unknown) * evidence.absent_weight
+    unknown = absent / (total + absent) if total + absent else 0.0
+    answer_type = ask.kind.answer_type
+    passage_cache: dict[str, tuple[float, float]] = {}
+    # The answer is often the name or figure the retrieved sentences keep repeating.
+    found = [[m.group().lower() for m in new_names(c.text, known) + new_figures(c.text, known)] for c in cands]
+    lowered = [c.text.lower() for c in cands]
+    asks_name = answer_type in {"name", "person", "place"}
+    asks_figure = answer_type in {"number", "amount"}
+    rows = []
+    for c, names in zip(cands, found):
+        chunk = c.passage.chunk
+        if chunk.id not in passage_cache:
+            passage_cache[chunk.id] = (
+                _share(weights, total, frozenset(stem(w) for w in words(chunk.text))),
+                _share(weights, total, frozenset(stem(w) for w in words(chunk.title or ""))),
+            )
+        lex_passage, lex_title = passage_cache[chunk.id]
+        seq = [stem(w) for w in words(c.text) if w.lower() not in STOPWORDS]
+        content = set(seq)
+        typed = bool(typed_spans(c.text, answer_type, known)) if answer_type else False
+        has_name = bool(new_names(c.text, known))
+        has_figure = bool(new_figures(c.text, known))
+        repeats = max((sum(n in t for t in lowered) - 1 for n in names), default=0)
+        title = (chunk.title or "").lower()
+        neighbours = [t for t in (chunk.text[max(0, c.start - 300):c.start], chunk.text[c.end:c.end + 300])]
+        rows.append([
+            _share(weights, total, c.stems),
+            _share(weights, total, c.window),
+            lex_passage,
+            lex_title,
+            0.0,  # lex_vs_best, filled below
+            float(rarest in c.stems) if rarest else 0.0,
+            len(q_pairs & _bigrams(seq)) / len(q_pairs) if q_pairs else 0.0,
+            _share(c_weights, c_total, c.window),
+            float(typed),
+            float(ask.kind.typed and not typed),
+            float(has_name),
+            float(has_figure),
+            len(content - known) / max(1, len(content)),
+            c.passage_rank / k,
+            (c.passage.dense_rank if c.passage.dense_rank is not None else fetch_k) / fetch_k,
+            (c.passage.keyword_rank if c.passage.keyword_rank is not None else fetch_k) / fetch_k,
+            float(c.passage_rank == 0),
+            min(c.index, 10) / 10,
+            float(chunk.start == 0),
+            min(len(words(c.text)), 80) / 40,
+            unknown,
+            float(has_name and asks_name),
+            float(has_figure and asks_figure),
+            min(repeats, 10) / 10,
+            float(any(n in title for n in names)),
+            float(any(new_names(t, known) for t in neighbours)),
+        ])
+    x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+    if len(rows):
+        best = x[:, 0].max()
+        x[:, 4] = x[:, 0] / best if best > 0 else 0.0
+    return x
+
+
+QUESTION_FEATURES = (
+    "best",  # log-odds of the best candidate
+    "margin",  # its probability minus the second best's
+    "unknown",  # share of the question's weight carried by words no article uses
+    "best_lex",  # share of the question's weight the best sentence holds
+    "best_lex_passage",  # ... its passage holds
+    "typed_found",  # the question asks for no typed thing, or the best sentence holds one
+)
+
+
+def question_features(ranked: Sequence[Candidate], x_best: np.ndarray, ask: Ask) -> np.ndarray:
+    """The features of the question as a whole, for deciding whether the articles answer it."""
+    p = [c.probability for c in ranked[:2]] + [0.0, 0.0]
+    best = min(max(p[0], 1e-6), 1 - 1e-6)
+    row = x_best if len(x_best) else np.zeros(len(FEATURES))
+    return np.array([
+        math.log(best / (1 - best)),
+        p[0] - p[1],
+        row[FEATURES.index("unknown")],
+        row[FEATURES.index("lex")],
+        row[FEATURES.index("lex_passage")],
+        0.0 if ask.kind.typed and row[FEATURES.index("type_missing")] else 1.0,
+    ])
+
+
+# --- the model ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Logistic:
+    """A logistic regression over standardised features."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Logistic":
+        return cls(tuple(data["features"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
+                   np.asarray(data["coef"]), float(data["intercept"]))
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+
+RERANK_FEATURES = ("sentence", "cross")  # the sentence scorer's log-odds, the cross-encoder's logit
+
+
+@dataclass(frozen=True)
+class ReaderModel:
+    """The sentence scorer, the answerability model, and the thresholds chosen with them; with a
+    cross-encoder, the model that combines its score with the sentence scorer's for the top few."""
+
+    sentence: Logistic  # P(this sentence holds the answer)
+    answerable: Logistic  # P(the articles answer the question), from QUESTION_FEATURES
+    refuse_below: float  # answerability under which the reader refuses
+    second_above: float  # a second sentence is added when its probability is over this
+    rerank: Logistic | None = None  # P(holds the answer) from RERANK_FEATURES
+    rerank_top: int = 0  # how many of the sentence scorer's best the cross-encoder reads
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> "ReaderModel":
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        sentence, answerable = Logistic.from_dict(data["sentence"]), Logistic.from_dict(data["answerable"])
+        rerank = Logistic.from_dict(data["rerank"]) if data.get("rerank") else None
+        if (sentence.features != FEATURES or answerable.features != QUESTION_FEATURES
+                or (rerank and rerank.features != RERANK_FEATURES)):
+            raise ValueError(f"{path} was fitted on other features; rebuild it with training/train_reader.py")
+        return cls(sentence, answerable, float(data["refuse_below"]), float(data["second_above"]),
+                   rerank, int(data.get("rerank_top", 0)))
+
+
+class Rescorer(Protocol):
+    """Reads a question with each sentence (a cross-encoder): one logit per sentence."""
+
+    def score(self, question: str, sentences: list[str]) -> np.ndarray: ...
+
+
+def log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def reranked(probs: np.ndarray, top: np.ndarray, rerank: Logistic, cross: np.ndarray) -> np.ndarray:
+    """Probabilities after the cross-encoder read the `top` candidates: theirs from the rerank model,
+    the others' scaled under the lowest of those (so they stay behind), order otherwise kept."""
+    out = probs.copy()
+    out[top] = rerank.probability(np.column_stack([log_odds(probs[top]), cross]))
+    rest = np.setdiff1d(np.arange(len(probs)), top)
+    if len(rest):
+        out[rest] = probs[rest] * min(1.0, out[top].min() / max(probs[rest].max(), 1e-9))
+    return out
+
+
+# --- the answerer ---------------------------------------------------------------------------------
+
+
+class ExtractiveReader:
+    """An `Answerer`: the most probable sentence, cited; a second when it is nearly as likely and
+    adds something; a refusal when the best is unlikely. The answer's typed words are its span."""
+
+    def __init__(self, model: ReaderModel | None = None, k: int = 8, fetch_k: int = 24, max_sentences: int = 2,
+                 rescorer: Rescorer | None = None):
+        self._model = model
+        self.rescorer = rescorer
+        self.k = k
+        self.fetch_k = fetch_k
+        self.max_sentences = max_sentences
+
+    @cached_property
+    def model(self) -> ReaderModel:
+        return self._model or ReaderModel.load()
+
+    def rank(self, ask: Ask, evidence: Evidence) -> tuple[list[Candidate], float]:
+        """The candidates, most probable first, and the probability that the articles answer at all."""
+        cands = candidates(evidence.passages)
+        if not cands:
+            return [], 0.0
+        x = features(ask, evidence, cands, self.k, self.fetch_k)
+        probs = self.model.sentence.probability(x)
+        model = self.model
+        if self.rescorer is not None and model.rerank is not None:
+            top = np.argsort(-probs, kind="stable")[: model.rerank_top]
+            cross = self.rescorer.score(ask.question, [cands[i].text for i in top])
+            probs = reranked(probs, top, model.rerank, cross)
+        for c, p in zip(cands, probs):
+            c.probability = float(p)
+        order = np.argsort(-probs, kind="stable")
+        ranked = [cands[i] for i in order]
+        answerable = float(self.model.answerable.probability(question_features(ranked, x[order[0]], ask)))
+        return ranked, answerable
+
+    def answer(self, ask: Ask, evidence: Evidence) -> Draft:
+        ranked, answerable = self.rank(ask, evidence)
+        if not ranked or answerable < self.model.refuse_below:
+            return Draft(text=REFUSAL, refused=True, confidence=answerable)
+        chosen = [ranked[0]]
+        for c in ranked[1 : self.max_sentences]:
+            if c.probability >= self.model.second_above and c.passage.chunk.source == chosen[0].passage.chunk.source:
+                chosen.append(c)
+        chosen.sort(key=lambda c: c.start)  # read in the article's order
+        known = set(evidence.weights) | set(evidence.context_weights)
+        citations, spans, parts = [], [], []
+        for n, c in enumerate(chosen, start=1):
+            citations.append(Citation.of(n, c.passage.chunk, c.start, c.end))
+            parts.append(f"{c.text} [{n}]")
+            found = typed_spans(c.text, ask.kind.answer_type, known) if ask.kind.answer_type not in {None, "speech", "reason"} else []
+            if found and not spans:
+                a, b = found[0]
+                spans.append(Span(n, c.start + a, c.start + b, c.text[a:b]))
+        return Draft(text=" ".join(parts), refused=False, citations=citations, spans=spans,
+                     confidence=chosen[0].probability)
+
+    def stream(self, ask: Ask, evidence: Evidence) -> Iterator[str | Draft]:
+        draft = self.answer(ask, evidence)
+        yield from pieces(draft.text, size=1)
+        yield draft

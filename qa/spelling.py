@@ -1,0 +1,111 @@
+"""Spelling correction against the collection's own vocabulary: a question word no article uses is read
+as the closest word the articles do use ("Seul" -> "Seoul", "embasador" -> "ambassador").
+
+The vocabulary is the keyword index's (Porter stems with their chunk counts), so a correction can
+only ever point at a word that is in the articles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from functools import lru_cache
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """The whole words of the embedding model's WordPiece vocabulary (about 20,000 common English
+    words): a word in it is a real word the articles happen not to use ("held", "name"), not a typo."""
+    from qa.embedding import model_files
+
+    vocab = json.loads(model_files()[1].read_text(encoding="utf-8"))["model"]["vocab"]
+    return frozenset(w for w in vocab if w.isalpha())
+
+
+def edit_distance(a: str, b: str, limit: int = 3) -> int:
+    """Levenshtein distance, with adjacent transpositions counted as one edit; gives up past `limit`.
+
+    >>> edit_distance("seul", "seoul"), edit_distance("embasador", "ambassador"), edit_distance("form", "from")
+    (1, 2, 1)
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def allowed_edits(word: str) -> int:
+    """How many edits a correction may make: none for short words (too many near neighbours), one up
+    to six letters, two beyond.
+
+    >>> [allowed_edits(w) for w in ["tax", "seul", "sumon", "embasador"]]
+    [0, 1, 1, 2]
+    """
+    if len(word) <= 3:
+        return 0
+    return 1 if len(word) <= 6 else 2
+
+
+def _grams(word: str) -> set[str]:
+    padded = f"^{word}$"
+    return {padded[i : i + 2] for i in range(len(padded) - 1)}
+
+
+class Speller:
+    """Corrects words against a vocabulary of {term: number of chunks holding it}.
+
+    >>> Speller({"seoul": 40, "soul": 1, "ambassador": 12, "summon": 3}).correct("seul")
+    'seoul'
+    >>> Speller({"seoul": 40}).correct("paris") is None
+    True
+    """
+
+    def __init__(self, vocabulary: dict[str, int]):
+        self.vocabulary = vocabulary
+        self._by_gram: dict[str, list[str]] | None = None
+
+    def _index(self) -> dict[str, list[str]]:
+        # Built on first use: most questions need no correction.
+        if self._by_gram is None:
+            by_gram: dict[str, list[str]] = defaultdict(list)
+            for term in self.vocabulary:
+                if term.isalpha():
+                    for g in _grams(term):
+                        by_gram[g].append(term)
+            self._by_gram = dict(by_gram)
+        return self._by_gram
+
+    def correct(self, word: str) -> str | None:
+        """The vocabulary term closest to `word` within its allowed edits (the more frequent on a
+        tie), or None."""
+        word = word.lower()
+        limit = allowed_edits(word)
+        if limit == 0 or not word.isalpha():
+            return None
+        grams = _grams(word)
+        shared: dict[str, int] = defaultdict(int)
+        for g in grams:
+            for term in self._index().get(g, ()):
+                shared[term] += 1
+        # Each edit changes at most two letter pairs: a term sharing fewer cannot be within the limit.
+        need = len(grams) - 2 * limit
+        best: tuple[int, int, str] | None = None
+        for term, n in shared.items():
+            if n < need or abs(len(term) - len(word)) > limit:
+                continue
+            d = edit_distance(word, term, limit)
+            if d <= limit:
+                key = (d, -self.vocabulary[term], term)
+                if best is None or key < best:
+                    best = key
+        return best[2] if best else None

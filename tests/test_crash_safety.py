@@ -83,6 +83,7 @@ def assert_consistent(config: Config, embeddings, expected_sources: set[str], ex
     assert sum(store.sources().values()) == expected_chunks
 
 
+@pytest.mark.slow  # 12 SIGKILLs of a 200-article ingest: 1-6 minutes
 def test_ingest_survives_repeated_sigkill(tmp_path, minilm):
     corpus, store = tmp_path / "corpus", tmp_path / "store"
     expected_sources = make_corpus(corpus)

@@ -206,6 +206,7 @@ def eval_store(tmp_path_factory):
 
 
 @pytest.mark.integration
+@pytest.mark.slow  # the tutorial baseline ingests and answers all 82 questions too: ~40 s
 def test_eval_with_baseline_and_report(eval_store, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("QA_CORPUS", str(SEEDS))
     out, report = tmp_path / "results.json", tmp_path / "report"

@@ -26,7 +26,7 @@ from qa.types import Answer
 from tests.conftest import ROOT, SEEDS
 from tests.support.llm_server import run_llama_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.llm_server]
+pytestmark = [pytest.mark.integration, pytest.mark.llm_server, pytest.mark.slow]  # 10-60 s an answer, loaded
 
 # One answer of 96 tokens from SmolLM2-135M takes ~2 s idle; 10 minutes covers a machine busy with
 # other test suites and training (the 60 s default gave 'offline' answers under load).
@@ -152,7 +152,6 @@ def _alive(pid: int) -> bool:
         return False
 
 
-@pytest.mark.slow
 def test_the_server_dies_with_its_parent_even_when_a_fork_holds_its_pipe():
     """Killing the process that started the server left the server serving at 50 % CPU."""
     parent = subprocess.Popen([sys.executable, "-c", PARENT], cwd=ROOT, stdout=subprocess.PIPE,

@@ -15,8 +15,15 @@ from typing import Literal, Sequence
 from qa.claims import states_figure
 from qa.lexicon import (
     ABOUT_THE_ARTICLE,
+    ACROSS_REPORTS_Q,
+    CATALOGUE_Q,
     COMPARE_Q,
     FIGURE_Q,
+    GREETING_ONLY,
+    HAPPENED_Q,
+    HELP_Q,
+    LATEST_Q,
+    OVERVIEW_Q,
     PRONOUNS,
     QUANTITY_Q,
     STOPWORDS,
@@ -25,7 +32,9 @@ from qa.lexicon import (
 from qa.text import content_stems, strip_citations, words
 from qa.types import Turn
 
-Intent = Literal["fact", "timeline", "comparison", "about_article"]
+Intent = Literal["fact", "timeline", "comparison", "about_article", "overview", "dated", "catalogue", "help"]
+# Intents answered from the whole collection rather than from the passages retrieved for the question.
+COLLECTION_INTENTS = frozenset({"overview", "dated", "catalogue", "help"})
 AnswerType = Literal["number", "amount", "date", "duration", "age", "speech", "person", "name", "place", "reason"]
 
 # Answer types whose answer must hold a thing of that kind: a sentence without one is no answer
@@ -107,18 +116,46 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
     ('fact', 'number', True)
     >>> classify("How do the counts of troops compare?").intent
     'comparison'
+    >>> [classify(q).intent for q in ["Summarize the articles", "What happened on Thursday?", "Hello",
+    ...  "Which articles do you have?", "How do the articles differ on the number of troops?",
+    ...  "What did Yoon say on Tuesday?", "What's the latest?", "When was the article published?"]]
+    ['overview', 'dated', 'help', 'catalogue', 'comparison', 'fact', 'dated', 'about_article']
     """
     follow_up = is_follow_up(question, history)
     quantity = bool(QUANTITY_Q.search(question)) and not states_figure(question)
+    return QuestionKind(intent_of(question), answer_type(question), follow_up, quantity)
+
+
+def intent_of(question: str) -> Intent:
+    """What the question asks for as a whole; the first rule that holds decides."""
+    if GREETING_ONLY.search(question) or HELP_Q.search(question):
+        return "help"
     if TIMELINE_Q.search(question):
-        intent: Intent = "timeline"
-    elif COMPARE_Q.search(question) and FIGURE_Q.search(question):
-        intent = "comparison"
-    elif ABOUT_THE_ARTICLE.search(question):
-        intent = "about_article"
-    else:
-        intent = "fact"
-    return QuestionKind(intent, answer_type(question), follow_up, quantity)
+        return "timeline"
+    if OVERVIEW_Q.search(question):
+        return "overview"
+    if (COMPARE_Q.search(question) and FIGURE_Q.search(question)) or ACROSS_REPORTS_Q.search(question):
+        return "comparison"
+    if CATALOGUE_Q.search(question):
+        return "catalogue"
+    if LATEST_Q.search(question):
+        return "dated"
+    if HAPPENED_Q.search(question) and asks_about_a_time(question):
+        return "dated"
+    if ABOUT_THE_ARTICLE.search(question):
+        return "about_article"
+    return "fact"
+
+
+def asks_about_a_time(question: str) -> bool:
+    """Does the question name a day or period ("on Thursday", "on 29 October 2024", "this week")?
+
+    >>> asks_about_a_time("What happened on Thursday?"), asks_about_a_time("What happened to him?")
+    (True, False)
+    """
+    from qa.timeline import time_refs
+
+    return bool(time_refs(question, None))
 
 
 def conversation_context(question: str, history: Sequence[Turn]) -> str:

@@ -31,6 +31,14 @@ PRONOUNS = frozenset(
     "he she they him her his hers their theirs them it its this that these those there then such".split()
 )
 
+# A question that continues the last one without a pronoun: "And Moscow?", "Including weapons?",
+# "What happens next?", "Since when have the two been getting closer?", "What about the others?".
+LEANS_BACK = re.compile(
+    r"^\s*(?:and|but|so|also|including|what about|how about|as for|then)\b|\bnext\b|\bthe two\b|\bthe others?\b"
+    r"|\bthe (?:same|latter|former)\b|\bafterwards?\b|\belse\b",
+    re.I,
+)
+
 # --- what a sentence holds ------------------------------------------------------------------------
 
 # Verbs that report speech: "what did X say" is answered by a sentence with one of them.

@@ -160,6 +160,7 @@ class Ask:
     kind: "QuestionKind"
     history: tuple[Turn, ...] = ()
     context: str = ""  # what the conversation lends a follow-up ("he" -> the last answer's names)
+    asked: str = ""  # the user's own words, when `question` is a follow-up rewritten to stand alone
 
     @property
     def query(self) -> str:

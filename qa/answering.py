@@ -14,7 +14,7 @@ import datetime as dt
 from typing import Iterator, Protocol
 
 from qa.claims import comparison_draft, quantity_draft, with_other_reports
-from qa.collection import collection_draft
+from qa.collection import across_draft, collection_draft
 from qa.text import pieces
 from qa.timeline import timeline_draft
 from qa.types import Ask, Chunk, Citation, Draft, Evidence
@@ -98,8 +98,9 @@ class Specialists:
             return article_draft(evidence)
         if intent == "timeline":
             return timeline_draft(ask.question, ask.query, evidence.passages)
-        if intent == "comparison" and self.check_figures:
-            return comparison_draft(ask, evidence)
+        if intent == "comparison":
+            figures = comparison_draft(ask, evidence) if self.check_figures else None
+            return figures or across_draft(ask, evidence)
         return None
 
     def checked(self, ask: Ask, evidence: Evidence, draft: Draft) -> Draft:

@@ -180,8 +180,8 @@ def best_sentence(chunk: Chunk, weights: dict[str, float]) -> tuple[int, int] | 
         sentence = chunk.text[s:e]
         if is_heading(sentence) or (chunk.start == 0 and chunk.title and s < len(chunk.title)):
             continue
-        if len(sentence.split()) > MAX_SENTENCE_WORDS or len(sentence) < 40:
-            continue
+        if len(sentence.split()) > MAX_SENTENCE_WORDS or len(sentence) < 40 or sentence.rstrip().endswith(("?", "...", "…")):
+            continue  # too long or too short to stand alone, a question, or a teaser
         stems = {stem(w) for w in words(sentence)}
         score = sum(w for st, w in weights.items() if st in stems)
         if score > best_score:
@@ -200,29 +200,23 @@ def overview_draft(ask: Ask, evidence: Evidence) -> Draft | None:
     col = evidence.collection
     if col is None or col.vectors is None or not col.chunks:
         return None
-    groups = [c.source for c in col.chunks]
     weights = {s: w for s, w in evidence.weights.items() if s in set(content_stems(col.topic))}
     if col.topic and col.relevance is not None:
+        groups = [c.source for c in col.chunks]
         order = np.argsort(-col.relevance)[:TOPIC_CANDIDATES]
         order = [i for i in order if not weights or weights.keys() & {stem(w) for w in words(col.chunks[i].text)}] or list(order)
         rel = col.relevance[order]
-        picks = [order[i] for i in mmr(rel, col.vectors[order], 2 * OVERVIEW_ITEMS, groups=[groups[i] for i in order])]
+        picks = mmr(rel, col.vectors[order], 2 * OVERVIEW_ITEMS, groups=[groups[i] for i in order])
+        leads = [col.chunks[order[i]] for i in picks]
     else:
         # Whole collection: each article by its mean vector, central = near the collection's centroid.
-        sources = sorted(set(groups))
-        index = {s: i for i, s in enumerate(sources)}
-        sums = np.zeros((len(sources), col.vectors.shape[1]))
-        np.add.at(sums, [index[g] for g in groups], col.vectors)
-        article_vectors = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
-        centroid = article_vectors.mean(axis=0)
-        centroid /= max(np.linalg.norm(centroid), 1e-9)
-        chosen = mmr(article_vectors @ centroid, article_vectors, 2 * OVERVIEW_ITEMS)
-        leads = {a.source: a.lead for a in col.articles}
-        picks = [col.chunks.index(leads[sources[i]]) if leads.get(sources[i]) in col.chunks else groups.index(sources[i])
-                 for i in chosen]
+        vectors = col.article_vectors if col.article_vectors is not None else np.zeros((0, 1))
+        centroid = vectors.mean(axis=0) if len(vectors) else np.zeros(1)
+        centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+        chosen = mmr(vectors @ centroid, vectors, 2 * OVERVIEW_ITEMS) if len(vectors) else []
+        leads = [col.articles[i].lead for i in chosen]
     items: list[tuple[Chunk, tuple[int, int]]] = []
-    for i in picks:
-        chunk = col.chunks[i]
+    for chunk in leads:
         span = best_sentence(chunk, weights)
         if span is None or any(_same_point(chunk.text[slice(*span)], c.text[slice(*s)]) for c, s in items):
             continue
@@ -296,7 +290,7 @@ def day_draft(question: str, col: Collection) -> Draft | None:
             seen.add((chunk.source, sentence))
             label = when_label(ref, chunk.date) if asked_weekday else long_date(ref.iso)
             found.append((_date_key(ref, chunk.date), label, chunk, (s, e)))
-    if asked.iso and len(asked.iso) == 10:
+    if asked.iso and len(asked.iso) == 10 and not asked_weekday:
         for a in col.articles:
             if a.date == asked.iso and not any(c.source == a.source for _, _, c, _ in found):
                 span = lead_sentence(a.lead.text, a.title if a.headline else None)
@@ -414,6 +408,39 @@ def help_text(col: Collection | None) -> str:
 
 def help_draft(evidence: Evidence) -> Draft:
     return Draft(text=help_text(evidence.collection), refused=False)
+
+
+def across_draft(ask: Ask, evidence: Evidence) -> Draft | None:
+    """"Do the articles agree on X?" when X is not a figure: what each article says about X, one
+    sentence per article (the best-ranked passages first), cited, so the reader can compare."""
+    from qa.lexicon import META_WORDS
+
+    topic = set(content_stems(ask.question)) - set(content_stems(META_WORDS)) - set(content_stems(OVERVIEW_WORDS))
+    weights = {s: w for s, w in evidence.weights.items() if s in topic}
+    if not weights:
+        return None
+    picked: dict[str, tuple[Chunk, tuple[int, int], float]] = {}
+    for p in list(evidence.passages) + list(evidence.pool):
+        chunk = p.chunk
+        span = best_sentence(chunk, weights)
+        if span is None:
+            continue
+        stems = {stem(w) for w in words(chunk.text[slice(*span)])}
+        score = sum(w for s, w in weights.items() if s in stems)
+        if score < 0.5 * sum(weights.values()):
+            continue  # the sentence is about something else
+        if chunk.source not in picked or score > picked[chunk.source][2]:
+            picked[chunk.source] = (chunk, span, score)
+    if len(picked) < 2:
+        return None
+    citations: list[Citation] = []
+    lines = []
+    titles = {a.source: a.title for a in evidence.collection.articles} if evidence.collection else {}
+    for chunk, (s, e), _ in sorted(picked.values(), key=lambda x: -x[2])[:OVERVIEW_ITEMS]:
+        n = _cite(citations, chunk, s, e)
+        name = chunk.title or titles.get(chunk.source) or chunk.source
+        lines.append(f"- {name} ({long_date(chunk.date)}): {chunk.text[s:e].strip()} [{n}]")
+    return Draft(text="What each article says:\n" + "\n".join(lines), refused=False, citations=citations)
 
 
 def collection_draft(ask: Ask, evidence: Evidence) -> Draft | None:

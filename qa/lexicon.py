@@ -100,7 +100,8 @@ COMPARE_Q = re.compile(r"\b(?:compar|differ|versus|vs\b|discrepan|contradict|dis
 FIGURE_Q = re.compile(r"\b(?:counts?|figures|numbers?|estimates?|tall(?:y|ies)|totals?|how many|how much)\b", re.I)
 # Words about figures and reports rather than about what is counted ("how do the counts compare").
 META_WORDS = ("compare comparison differ different count counts figure figures number numbers estimate "
-              "estimates report reports reported total tally versus disagree conflict match")
+              "estimates report reports reported total tally versus disagree conflict match agree articles article "
+              "sources source stories story accounts outlets seem")
 # Words that ask for events in order rather than about one event.
 TIMELINE_WORDS = ("timeline chronology chronological order sequence events event happened happen give list show "
                   "steps step when date dates")

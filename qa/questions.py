@@ -146,11 +146,26 @@ def intent_of(question: str) -> Intent:
         return "catalogue"
     if LATEST_Q.search(question):
         return "dated"
-    if HAPPENED_Q.search(question) and asks_about_a_time(question):
+    if HAPPENED_Q.search(question) and asks_about_a_time(question) and not names_a_topic(question):
         return "dated"
     if ABOUT_THE_ARTICLE.search(question):
         return "about_article"
     return "fact"
+
+
+def names_a_topic(question: str) -> bool:
+    """Does a "what happened on D" question also name what it is about ("... in Manhattan")? Then it
+    asks for a fact, not for the day's events.
+
+    >>> names_a_topic("What happened on 29 October 2024?"), names_a_topic("Which event took place in Paris on May 10?")
+    (False, True)
+    """
+    from qa.timeline import TIME
+
+    rest = TIME.sub(" ", question)
+    generic = set(content_stems("happened happen happens occurred occur took place event events news anything "
+                                "something new else notable important going reported day date"))
+    return any(s not in generic and not s.isdigit() for s in content_stems(rest))
 
 
 def asks_about_a_time(question: str) -> bool:

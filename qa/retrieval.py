@@ -273,7 +273,12 @@ def with_chunk_vectors(store: ChunkStore, col: Collection) -> Collection:
     dim = len(next(iter(found.values()))) if found else 0
     vectors = np.asarray([found[col.chunks[i].id] for i in keep], dtype=np.float32).reshape(len(keep), dim)
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-    return dataclasses.replace(col, chunks=tuple(col.chunks[i] for i in keep), vectors=vectors)
+    chunks = tuple(col.chunks[i] for i in keep)
+    row = {a.source: i for i, a in enumerate(col.articles)}
+    sums = np.zeros((len(col.articles), dim), dtype=np.float32)
+    np.add.at(sums, [row[c.source] for c in chunks], vectors)
+    articles = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+    return dataclasses.replace(col, chunks=chunks, vectors=vectors, article_vectors=articles)
 
 
 def idf(df: int, n: int) -> float:

@@ -222,3 +222,7 @@ ACROSS_REPORTS_Q = re.compile(
     r"|\b(?:don'?t|do not|doesn'?t|does not|never) (?:seem to )?agree\b",
     re.I,
 )
+
+# A figure in a clause opened by one of these is a condition or a supposition, not a report:
+# "would not remain passive if Pyongyang sent thousands of troops".
+HYPOTHETICAL = re.compile(r"\b(?:if|unless|whether|in case|suppose|supposing|hypothetically|were it to)\b", re.I)

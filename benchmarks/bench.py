@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 SEEDS = ROOT / "seeds"
 QUESTIONS = ROOT / "qa" / "eval" / "questions.jsonl"
-INGEST_BATCH = 256  # the batch size qa.store.ingest hands to LangChain's index()
+INGEST_BATCH = 256  # the batch size qa.ingest.ingest hands to LangChain's index()
 WARMUP = 3
 COLD_RUNS = 3
 
@@ -58,7 +58,7 @@ def _config(p: dict):
 def phase_ingest(p: dict) -> dict:
     """Our ingest (`reset` builds from nothing; else incremental, or `add` one file)."""
     from qa.embedding import MiniLMEmbeddings
-    from qa.store import ingest
+    from qa.ingest import ingest
 
     config = _config(p)
     embeddings = MiniLMEmbeddings()
@@ -82,7 +82,7 @@ def phase_floor(p: dict) -> dict:
     from qa.config import Config
     from qa.corpus import load_corpus
     from qa.embedding import MiniLMEmbeddings
-    from qa.store import chunk_documents
+    from qa.ingest import chunk_documents
 
     config = Config.from_env(corpus_dirs=(Path(p["corpus"]),))
     texts = [d.page_content for d in chunk_documents(load_corpus(config.corpus_dirs).articles, config)]

@@ -15,7 +15,9 @@ from qa.errors import QAError
 from qa.questions import read_question
 from qa.reader import ExtractiveReader
 from qa.retrieval import HybridRetriever
-from qa.store import ChunkStore, ingest, open_store
+from qa.ingest import open_for_questions
+from qa.store import ChunkStore
+from qa.text import clean_text
 from qa.types import Answer, Ask, Draft, Evidence, Turn
 
 log = logging.getLogger("qa")
@@ -26,17 +28,20 @@ class QuestionError(QAError, ValueError):
 
 
 def check_question(question, max_chars: int) -> str:
-    """The question, stripped; or a QuestionError saying what is wrong with it.
+    """The question made plain (`clean_text`: NFKC, one space for any whitespace, no control
+    characters or lone surrogates); or a QuestionError saying what is wrong with it.
 
-    >>> check_question("  Who?  ", 100)
-    'Who?'
+    >>> check_question("  Who is\u00a0Kim\u2028Jong Un?  ", 100)
+    'Who is Kim Jong Un?'
     >>> check_question("   ", 100)
     Traceback (most recent call last):
     qa.assistant.QuestionError: the question is empty
     """
     if not isinstance(question, str):
         raise QuestionError(f"the question must be text, not {type(question).__name__}")
-    question = "".join(ch for ch in question if ch in "\n\t" or ch.isprintable()).strip()
+    if len(question) > 4 * max_chars:  # refused before any pass over it; NFKC can only add a little
+        raise QuestionError(f"the question is {len(question):,} characters; the limit is {max_chars:,}")
+    question = clean_text(question)
     if not question:
         raise QuestionError("the question is empty")
     if len(question) > max_chars:
@@ -44,13 +49,23 @@ def check_question(question, max_chars: int) -> str:
     return question
 
 
-def check_history(history) -> list[dict]:
-    """The earlier turns as role/content dicts; a QuestionError when `history` is not a list of turns.
+# The history is context: the answerers read the last `Config.history_turns` exchanges, the LLM the
+# first 1,000 characters of each turn (qa/llm.py), the offline answerer 16 words of the last answer.
+HISTORY_MAX_TURNS = 2 * Config.history_turns
+HISTORY_TURN_CHARS = 4000  # an answer is 1-3 sentences or a short timeline; 4x the LLM's cut
 
-    Turns that are not a {"role", "content"} dict or a (user, assistant) pair are dropped.
+
+def check_history(history, max_turns: int = HISTORY_MAX_TURNS, max_chars: int = HISTORY_TURN_CHARS) -> list[dict]:
+    """The last `max_turns` earlier turns as role/content dicts, each cleaned like the question and
+    cut to `max_chars`; a QuestionError when `history` is not a list of turns.
+
+    Turns that are not a {"role", "content"} dict or a (user, assistant) pair are dropped, so a history
+    of any size costs at most `max_turns` turns of `max_chars` characters to read.
 
     >>> check_history([("Who?", "Kim.")])
     [{'role': 'user', 'content': 'Who?'}, {'role': 'assistant', 'content': 'Kim.'}]
+    >>> check_history([{"role": "user", "content": "Who\\u00a0is\\ud800 he?" + " " * 80_000}])
+    [{'role': 'user', 'content': 'Who is he?'}]
     >>> check_history("Who?")
     Traceback (most recent call last):
     qa.assistant.QuestionError: the history must be a list of turns, not str
@@ -59,7 +74,9 @@ def check_history(history) -> list[dict]:
         return []
     if not isinstance(history, (list, tuple)):
         raise QuestionError(f"the history must be a list of turns, not {type(history).__name__}")
-    return normalize_history(history)
+    turns = normalize_history(history[-max_turns:])[-max_turns:]
+    cleaned = [{"role": t["role"], "content": clean_text(t["content"][: 4 * max_chars])[:max_chars]} for t in turns]
+    return [t for t in cleaned if t["content"]]
 
 
 def normalize_history(history) -> list[dict]:
@@ -93,15 +110,8 @@ class Assistant:
 
             embeddings = MiniLMEmbeddings()
         self.embeddings = embeddings
-        self.store: ChunkStore = open_store(self.config, embeddings)
-        if self.store.count() == 0 and auto_ingest:
-            dirs = ", ".join(str(d) for d in self.config.corpus_dirs)
-            log.warning("The store is empty: building it from %s (once; later runs reuse it).", dirs)
-            report = ingest(self.config, embeddings)
-            log.warning("Store built: %s", report.summary())
-            self.store = open_store(self.config, embeddings)
-        elif self.store.keywords.count() != self.store.count():
-            self.store.sync_keywords()
+        # Built from the configured corpus only when it never was; an emptied store is an error.
+        self.store: ChunkStore = open_for_questions(self.config, embeddings, build=auto_ingest)
         self.retriever = HybridRetriever(
             store=self.store,
             k=self.config.k,

@@ -14,11 +14,25 @@ ABBREVIATIONS = {
     "pres", "st", "jr", "sr", "vs", "no", "inc", "corp", "ltd", "co", "jan", "feb", "mar", "apr",
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "fig", "approx", "est", "dept", "min",
 }
-_BOUNDARY = re.compile(r"[.!?]+['\"”’)\]]*(?=\s+['\"“‘(\[]?[A-Z0-9])")
+# A run of sentence-ending marks (matched only from its first mark, so a long run of dots is not
+# rescanned from each of its positions), closing quotes/brackets, then space and a capital or digit.
+_BOUNDARY = re.compile(r"(?<![.!?])[.!?]+['\"”’)\]]*(?=\s+['\"“‘(\[]?[A-Z0-9])")
+# The word before a boundary is looked for this far back at most: an abbreviation or a run of
+# initials ("U.S.", "N.") is short, and a fixed bound keeps the whole pass linear in the text.
+_WORD_LOOKBACK = 40
+
+
+def _word_before(body: str, end: int) -> str:
+    """The word ending at `end` (without its final marks), e.g. "Mr" in "said Mr."."""
+    start = max(0, end - _WORD_LOOKBACK)
+    m = re.search(r"(\S+?)[.!?]+['\"”’)\]]*$", body[start:end])
+    return m[1] if m else ""
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Character spans of the sentences of `text`; line breaks always end a sentence.
+
+    Linear in the length of the text (a boundary looks back a bounded distance only).
 
     >>> t = "The U.S. and Seoul met. Mr. Kim spoke.\\nA heading"
     >>> [t[s:e] for s, e in sentence_spans(t)]
@@ -29,8 +43,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         offset, body = line.start(), line.group()
         start = 0
         for m in _BOUNDARY.finditer(body):
-            word = re.search(r"(\S+?)[.!?]+['\"”’)\]]*$", body[: m.end()])
-            token = word[1] if word else ""
+            token = _word_before(body, m.end())
             if body[m.start()] == "." and (
                 token.lower().rstrip(".") in ABBREVIATIONS or re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", token)
             ):

@@ -28,7 +28,7 @@ from qa.lexicon import (ABOUT, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS,
                         HYPOTHETICAL, META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, SCALES, SPEECH, UPPER, VAGUE)
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import Article
-from qa.text import STOPWORDS, content_stems
+from qa.text import STOPWORDS, content_stems, for_terminal
 from qa.timeline import MONTH_NAMES, TimeRef, time_refs, timeline_draft, topic_keys
 from qa.types import Ask, Citation, Draft, Evidence, Passage
 
@@ -593,13 +593,16 @@ def once_per_article(claims: Sequence[Claim]) -> list[Claim]:
 
 def main(args, config) -> int:
     """`qa claims [--topic WORD] [--json]`: the figures of the corpus, grouped by what they count."""
-    groups = group_claims(corpus_claims(config), getattr(args, "topic", None))
+    claims = corpus_claims(config)
+    groups = group_claims(claims, getattr(args, "topic", None))
     if getattr(args, "json", False):
         print(json.dumps({k: [c.to_dict() for c in once_per_article(v)] for k, v in groups.items()},
                          ensure_ascii=False, indent=2))
         return 0
     if not groups:
-        print("No figures found" + (f" about {args.topic!r}." if getattr(args, "topic", None) else "."), file=sys.stderr)
+        topics = ", ".join(group_claims(claims))  # what exists, so the user can pick one
+        about = f" about {for_terminal(args.topic)!r}" if getattr(args, "topic", None) else ""
+        print(f"No figures found{about}." + (f" Topics: {topics}." if topics else ""), file=sys.stderr)
         return 0
     for kind, claims in groups.items():
         claims = once_per_article(claims)
@@ -607,6 +610,6 @@ def main(args, config) -> int:
         print(f"{kind}{note}")
         for c in sorted(claims, key=lambda c: c.value):
             when = f", {c.when}" + (f" ({c.date})" if c.date and c.date != c.when else "") if c.when else ""
-            print(f"  {_figure(c)} — {c.who or 'unattributed'}{when} [{c.source}]")
-            print(f"      “{c.sentence}”")
+            print(for_terminal(f"  {_figure(c)} — {c.who or 'unattributed'}{when} [{c.source}]"))
+            print(f"      “{for_terminal(' '.join(c.sentence.split()))}”")
     return 0

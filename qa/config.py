@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from qa.errors import QAError
+import math
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from qa.errors import QAError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,6 +60,9 @@ class Config:
     collection: str = "news"
     chroma_host: str | None = None
     chroma_port: int = 8000
+    # Seconds one call to a Chroma server may take. A local server answers an upsert of 256 chunks
+    # in well under a second; 30 s leaves room for a loaded machine and still ends a hang.
+    chroma_timeout: float = 30.0
 
     # Chunking: sentence-aware chunks of at most this many characters.
     chunk_chars: int = 700
@@ -79,7 +84,7 @@ class Config:
     openai_base_url: str | None = None
     llm_model: str = "gpt-4o-mini"
     offline: bool = False
-    llm_timeout: float = 60.0
+    llm_timeout: float = 60.0  # seconds for the whole call, retries included (QA_LLM_TIMEOUT)
     llm_retries: int = 2
     llm_max_tokens: int = 400
 
@@ -95,6 +100,7 @@ class Config:
             collection=env.get("QA_COLLECTION") or cls.collection,
             chroma_host=env.get("CHROMA_HOST") or None,
             chroma_port=_env_int(env, "CHROMA_PORT", cls.chroma_port),
+            chroma_timeout=_env_float(env, "QA_CHROMA_TIMEOUT", cls.chroma_timeout),
             chunk_chars=_env_int(env, "QA_CHUNK_CHARS", cls.chunk_chars),
             k=_env_int(env, "QA_K", cls.k),
             fetch_k=_env_int(env, "QA_FETCH_K", cls.fetch_k),
@@ -120,6 +126,8 @@ class Config:
             raise ConfigError(f"collection name must be letters, digits, - or _, got {self.collection!r}")
         if not 1 <= self.chroma_port <= 65535:
             raise ConfigError(f"CHROMA_PORT must be 1-65535, got {self.chroma_port}")
+        if not 0 < self.chroma_timeout < float("inf"):  # also refuses nan
+            raise ConfigError(f"QA_CHROMA_TIMEOUT must be a number of seconds above 0, got {self.chroma_timeout}")
         if self.chunk_chars < 100:
             raise ConfigError(f"chunk size must be at least 100 characters, got {self.chunk_chars}")
         if self.k < 1 or self.k > 50:
@@ -130,8 +138,13 @@ class Config:
             raise ConfigError(f"per-source cap must be at least 1, got {self.per_source_cap}")
         if self.max_question_chars < 10:
             raise ConfigError("the question limit must be at least 10 characters")
-        if self.llm_retries < 0 or self.llm_timeout <= 0:
-            raise ConfigError("LLM retries must be >= 0 and the timeout > 0")
+        if self.llm_retries < 0:
+            raise ConfigError(f"QA_LLM_RETRIES must be 0 or more, got {self.llm_retries}")
+        # nan compares false with everything and inf is no deadline: both would let a call hang.
+        if not (isinstance(self.llm_timeout, (int, float)) and math.isfinite(self.llm_timeout) and self.llm_timeout > 0):
+            raise ConfigError(f"QA_LLM_TIMEOUT must be a number of seconds above 0, got {self.llm_timeout!r}")
+        if self.llm_max_tokens < 1:
+            raise ConfigError(f"the LLM token limit must be at least 1, got {self.llm_max_tokens}")
         return self
 
     @property
@@ -149,7 +162,10 @@ class Config:
 
     @property
     def keywords_path(self) -> Path:
-        return self.store_dir / "keywords.sqlite"
+        """One keyword index per collection (the default collection keeps the original name)."""
+        if self.collection == Config.collection:
+            return self.store_dir / "keywords.sqlite"
+        return self.store_dir / f"keywords-{self.collection}.sqlite"
 
     def describe(self) -> dict:
         """The settings worth recording beside results (never the API key)."""

@@ -1,16 +1,21 @@
 """Corpus loading: read a folder of .txt/.md news articles, clean away site chrome, keep metadata.
 
 Anything that cannot be read as an article (binary, empty, not UTF-8, too large, a link that leads
-outside the corpus folder, a copy of another file) is skipped with a reason, never fatal.
+outside the corpus folder, a copy of another file, a name that is not UTF-8) is skipped with a
+reason, never fatal. Markdown is turned into plain text first.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
+
+from qa.errors import QAError
 
 ARTICLE_SUFFIXES = {".txt", ".md"}
 MAX_FILE_BYTES = 5_000_000  # a news article is tens of kilobytes; 5 MB is something else
@@ -65,12 +70,31 @@ class Article:
     date: str | None = None  # ISO yyyy-mm-dd
     publisher: str | None = None
     path: str | None = None
+    warnings: tuple[str, ...] = ()  # what was dropped while reading it (an impossible date)
 
 
 @dataclass
 class CorpusLoad:
     articles: list[Article] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, shown safely; reason)
+    # Sources of files that are there but could not be read now (empty while an editor saves,
+    # permission denied, ...), and folders that could not be listed ("" is a whole root): an
+    # ingest keeps what it stored of them rather than treat them as removed.
+    unreadable: set[str] = field(default_factory=set)
+    unreadable_folders: list[str] = field(default_factory=list)
+
+    def is_unreadable(self, source: str) -> bool:
+        return source in self.unreadable or any(source.startswith(f) for f in self.unreadable_folders)
+
+
+def shown(path: str | Path) -> str:
+    """A path as text safe to print: bytes that are not UTF-8 and control characters escaped.
+
+    >>> shown(os.fsdecode(b"caf\\xe9\\x1b[2J.txt"))
+    'caf\\\\xe9\\\\x1b[2J.txt'
+    """
+    text = os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 def parse_date(text: str) -> str | None:
@@ -94,8 +118,29 @@ def parse_date(text: str) -> str | None:
 
 
 def _iso(year: int, month: int, day: int) -> str | None:
-    if 1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100:
-        return f"{year:04d}-{month:02d}-{day:02d}"
+    """The ISO date, or None when there is no such day (2024-02-30) or the year is implausible."""
+    if not 1900 <= year <= 2100:
+        return None
+    try:
+        return datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return None
+
+
+def impossible_date(raw: str) -> str | None:
+    """A publication line's date that has the shape of a date but names no real day.
+
+    >>> impossible_date("Title\\nPublished: 2024-02-30\\nText."), impossible_date("Published: 2024-02-29")
+    ('2024-02-30', None)
+    """
+    for line in raw.splitlines()[:40]:
+        published = PUBLISHED_LINE.match(line.strip().lstrip("-•* ").strip())
+        if not published or parse_date(published[1]):
+            continue
+        m = re.search(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}\b"
+                      r"|\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b", published[1])
+        if m:
+            return m[0]
     return None
 
 
@@ -198,58 +243,136 @@ def read_article(path: Path, source: str | None = None, max_bytes: int = MAX_FIL
         raw = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise UnreadableFile(f"it is not UTF-8 text (byte {e.start})") from None
+    if path.suffix.lower() == ".md":
+        raw = markdown_to_text(raw)
     text, meta = clean_article(raw)
     if len(text) < 20:
         raise UnreadableFile("it holds no article text")
-    return Article(source=source or path.name, text=text, path=str(path), **meta)
+    warnings = ()
+    if meta["date"] is None and (bad := impossible_date(raw)):
+        warnings = (f"dropped its date {bad!r}, which is not a real day",)
+    return Article(source=source or path.name, text=text, path=str(path), warnings=warnings, **meta)
 
 
-class UnreadableFile(Exception):
-    pass
+def markdown_to_text(raw: str) -> str:
+    """Markdown as the plain text of its blocks, one paragraph each: headings keep their words (the
+    first becomes the title), links keep their text, emphasis and code marks go, a paragraph's line
+    breaks are spaces (so no sentence is cut at a line break inside a link), code blocks, images
+    and HTML go. A front-matter `title:` and `date:` become the title and a "Published:" line.
+
+    >>> print(markdown_to_text("# City *council* approves\\n\\nSee [the council's\\npress release](https://x.org/a). **Done**."))
+    City council approves
+    <BLANKLINE>
+    See the council's press release. Done.
+    """
+    from markdown_it import MarkdownIt
+
+    header: list[str] = []
+    front = re.match(r"\A---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", raw.replace("\r\n", "\n"), re.S)
+    if front:
+        raw = raw.replace("\r\n", "\n")[front.end():]
+        fields = dict(re.findall(r"^(title|date)\s*:\s*['\"]?(.*?)['\"]?\s*$", front[1], re.M | re.I))
+        fields = {k.lower(): v for k, v in fields.items()}
+        header = [v for v in (fields.get("title"), fields.get("date") and f"Published: {fields['date']}") if v]
+    blocks: list[str] = []
+    bullet = ""
+    for token in MarkdownIt("commonmark").parse(raw):
+        if token.type == "list_item_open":
+            bullet = "- "
+        elif token.type == "inline":
+            words = []
+            for child in token.children or []:
+                if child.type in ("text", "code_inline"):
+                    words.append(child.content)
+                elif child.type == "softbreak":
+                    words.append(" ")
+                elif child.type == "hardbreak":
+                    words.append("\n")
+            text = "".join(words).strip()
+            if text:
+                blocks.append(bullet + text)
+            bullet = ""
+    return "\n\n".join(header + blocks)
 
 
-def iter_article_paths(root: Path) -> Iterator[tuple[Path, str]]:
-    """(path, source) for every article file under root, sorted; links leading outside root are skipped."""
+class UnreadableFile(QAError, ValueError):
+    """This file is not an article that can be read (the reason is the message); it is skipped."""
+
+
+def iter_article_paths(root: Path, unreadable_folders: list[str] | None = None) -> Iterator[tuple[Path, str]]:
+    """(path, source) for every article file under root, sorted. Linked folders are not walked.
+
+    The walk keeps its own stack rather than recursing, so no folder depth is too deep; a folder
+    that cannot be listed is added to `unreadable_folders` (as the source prefix of its files).
+    """
     root = root.resolve()
     if root.is_file():
         yield root, root.name
         return
-    for path in sorted(root.rglob("*")):
-        if path.suffix.lower() not in ARTICLE_SUFFIXES or path.name.startswith("."):
-            continue
-        source = path.relative_to(root).as_posix()
-        yield path, source
+    found: list[Path] = []
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(Path(entry.path))
+                    elif Path(entry.name).suffix.lower() in ARTICLE_SUFFIXES and not entry.name.startswith("."):
+                        found.append(Path(entry.path))
+        except OSError:
+            if unreadable_folders is not None:
+                prefix = folder.relative_to(root).as_posix()
+                unreadable_folders.append("" if prefix == "." else prefix + "/")
+    for path in sorted(found):
+        yield path, path.relative_to(root).as_posix()
 
 
-def load_corpus(paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
-    """Load every article under `paths`; what cannot be loaded is listed in `skipped` with why."""
+def load_corpus(paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES, prefer: Iterable[str] = ()) -> CorpusLoad:
+    """Load every article under `paths`; what cannot be loaded is listed in `skipped` with why.
+
+    Of files with the same article text, one is kept: the one whose source is in `prefer` (already
+    stored), else the first; the others are skipped as copies of it.
+    """
     result = CorpusLoad()
+    prefer = set(prefer)
     seen_sources: set[str] = set()
-    seen_content: dict[str, str] = {}
+    by_content: dict[str, list[Article]] = {}
+    candidates: list[tuple[str, Article]] = []
     for root in paths:
         root = Path(root)
         if not root.exists():
             raise FileNotFoundError(f"corpus path does not exist: {root}")
         resolved_root = root.resolve()
-        for path, source in iter_article_paths(root):
+        for path, source in iter_article_paths(root, result.unreadable_folders):
+            try:
+                source.encode("utf-8")
+            except UnicodeEncodeError:
+                result.skipped.append((shown(path), "its name is not valid UTF-8; rename it to read it"))
+                continue
             if root.is_dir() and not path.resolve().is_relative_to(resolved_root):
-                result.skipped.append((str(path), "it is a link to a file outside the corpus folder"))
+                result.skipped.append((shown(path), "it is a link to a file outside the corpus folder"))
                 continue
             if not path.is_file():
                 continue
             if source in seen_sources:
-                result.skipped.append((str(path), f"another file is already named {source}"))
+                result.skipped.append((shown(path), f"another file is already named {source}"))
                 continue
+            seen_sources.add(source)
             try:
                 article = read_article(path, source, max_bytes)
             except UnreadableFile as e:
-                result.skipped.append((str(path), str(e)))
+                result.skipped.append((shown(path), str(e)))
+                result.unreadable.add(source)
                 continue
             digest = hashlib.sha256(article.text.encode()).hexdigest()
-            if digest in seen_content:
-                result.skipped.append((str(path), f"it is a copy of {seen_content[digest]}"))
-                continue
-            seen_content[digest] = source
-            seen_sources.add(source)
+            by_content.setdefault(digest, []).append(article)
+            candidates.append((digest, article))
+    for digest, article in candidates:
+        same = by_content[digest]
+        kept = next((a for a in same if a.source in prefer), same[0])
+        if article is kept:
             result.articles.append(article)
+        else:
+            result.skipped.append((shown(article.path), f"it is a copy of {kept.source}"))
     return result

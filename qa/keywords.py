@@ -11,6 +11,7 @@ import os
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from qa.text import STOPWORDS
@@ -46,6 +47,15 @@ def fts_query(text: str) -> str | None:
     return " OR ".join(f'"{w}"' for w in words) or None
 
 
+def _identity(path: Path) -> tuple[int, int]:
+    """Which file is at `path` now (device, inode); (0, 0) when there is none."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return (0, 0)
+    return (st.st_dev, st.st_ino)
+
+
 def _stat(path: Path) -> os.stat_result | tuple:
     try:
         return os.stat(path)
@@ -54,23 +64,52 @@ def _stat(path: Path) -> os.stat_result | tuple:
 
 
 class KeywordIndex:
-    """Chunk texts and metadata with a full-text index over the texts."""
+    """Chunk texts and metadata with a full-text index over the texts.
+
+    Another process may rewrite the file (an ingest with `--reset` on an old store, a copied-in
+    backup): before each use a thread checks that its connection still points at the file now at
+    `path`, and reconnects when it does not, so a running app never searches a deleted index.
+    """
+
+    # Distinct words whose document frequency is remembered (answers ask for the same words again
+    # and again). Each entry is a word and an int, ~150 bytes: 20,000 of them are about 3 MB, and
+    # a question has at most 64 content words (fts_query), so a few hundred questions fit.
+    DF_CACHE_ENTRIES = 20_000
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
         self._cache_lock = threading.Lock()
         self._cache: tuple | None = None
-        with self._write() as db:
-            db.executescript(_SCHEMA)
+        self._df: OrderedDict[str, int] = OrderedDict()
+        self._df_version: tuple | None = None
+        self.df_hits = self.df_misses = 0
+        # On a read-only filesystem (or folder) the index is only read, as an immutable file.
+        self.read_only = self.path.exists() and not os.access(self.path.parent, os.W_OK)
+        names = {"chunks", "chunks_fts", "chunks_source", "chunks_ai", "chunks_ad"}
+        marks = ",".join("?" * len(names))
+        found = self._db().execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})", sorted(names))
+        if found.fetchone()[0] < len(names):
+            with self._write() as db:  # only a new index is written here: a read-only one still opens
+                db.executescript(_SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
+        identity = _identity(self.path)
         db = getattr(self._local, "db", None)
+        if db is not None and identity != (0, 0) and self._local.identity != identity:
+            db.close()  # another file was put in its place since this thread connected
+            db = None
         if db is None:
+            if self.read_only:  # immutable: SQLite needs no -shm file, so a read-only folder can be read
+                db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True, timeout=30)
+                self._local.db, self._local.identity = db, _identity(self.path)
+                return db
             db = sqlite3.connect(self.path, timeout=30)
-            db.execute("PRAGMA journal_mode=WAL")
+            if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             self._local.db = db
+            self._local.identity = _identity(self.path)
         return db
 
     def _write(self) -> sqlite3.Connection:
@@ -100,10 +139,7 @@ class KeywordIndex:
         """A value recomputed only when the database files changed (asked per question; on a large
         store a scan costs tens of ms). Shared by all threads: LangChain runs each chain step on a
         fresh thread, so a per-connection cache would be rebuilt on every question."""
-        version = tuple(
-            (st.st_mtime_ns, st.st_size)
-            for st in (_stat(self.path), _stat(Path(f"{self.path}-wal")))
-        )
+        version = self._version()
         with self._cache_lock:
             if self._cache is None or self._cache[0] != version:
                 self._cache = (version, {})
@@ -111,6 +147,39 @@ class KeywordIndex:
         if name not in values:
             values[name] = compute(self._db())
         return values[name]
+
+    def _version(self) -> tuple:
+        """Changes whenever the index's files do (a write here or in another process)."""
+        return tuple(
+            (st.st_ino, st.st_mtime_ns, st.st_size)
+            for st in (_stat(self.path), _stat(Path(f"{self.path}-wal")))
+        )
+
+    def sources(self) -> dict[str, int]:
+        """source -> number of chunks."""
+        rows = self._db().execute(
+            "SELECT json_extract(metadata, '$.source'), count(*) FROM chunks GROUP BY 1"
+        ).fetchall()
+        return {s: n for s, n in rows}
+
+    def ids_of(self, sources: list[str]) -> set[str]:
+        """The ids of every chunk of these articles."""
+        out: set[str] = set()
+        for start in range(0, len(sources), 500):
+            part = sources[start : start + 500]
+            marks = ",".join("?" * len(part))
+            out.update(row[0] for row in self._db().execute(
+                f"SELECT id FROM chunks WHERE json_extract(metadata, '$.source') IN ({marks})", part))
+        return out
+
+    def chunk_ids_by_source(self) -> dict[str, list[str]]:
+        """source -> the content-derived chunk ids of its chunks, sorted (an article's fingerprint)."""
+        out: dict[str, list[str]] = {}
+        for source, chunk_id in self._db().execute(
+            "SELECT json_extract(metadata, '$.source'), json_extract(metadata, '$.chunk_id') FROM chunks"
+        ):
+            out.setdefault(source, []).append(chunk_id)
+        return {s: sorted(ids) for s, ids in out.items()}
 
     def ids(self) -> set[str]:
         return {row[0] for row in self._db().execute("SELECT id FROM chunks")}
@@ -165,11 +234,31 @@ class KeywordIndex:
         if not phrase:
             return 0
         # Counting a common word's postings on a large index takes milliseconds; answers ask for the
-        # same words again and again, so the counts are kept until the index changes.
-        return self._cached(
-            f"df:{phrase}",
-            lambda db: db.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{phrase}"',)).fetchone()[0],
-        )
+        # same words again and again, so the counts are kept (the DF_CACHE_ENTRIES most recently
+        # used) until the index changes.
+        version = self._version()
+        with self._cache_lock:
+            if self._df_version != version:
+                self._df.clear()
+                self._df_version = version
+            if phrase in self._df:
+                self._df.move_to_end(phrase)
+                self.df_hits += 1
+                return self._df[phrase]
+        n = self._db().execute(
+            "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (f'"{phrase}"',)
+        ).fetchone()[0]
+        with self._cache_lock:
+            self.df_misses += 1
+            if self._df_version == version:
+                self._df[phrase] = n
+                while len(self._df) > self.DF_CACHE_ENTRIES:
+                    self._df.popitem(last=False)
+        return n
+
+    def df_cache_size(self) -> int:
+        """How many document frequencies are remembered now (at most DF_CACHE_ENTRIES)."""
+        return len(self._df)
 
     def together(self, first: str, second: str) -> bool:
         """Does some chunk hold both words (each stemmed as the index stems)?"""

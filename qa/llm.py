@@ -12,12 +12,17 @@ a notice instead; the API key is scrubbed from everything that is logged or show
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import queue
 import re
+import threading
+import time
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
+import httpx2 as httpx  # the HTTP client openai (>= 3.51) speaks: its transport must be this one
 import openai
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
@@ -26,7 +31,9 @@ from qa.answering import Answerer
 from qa.chunking import sentence_spans
 from qa.claims import claims_context
 from qa.config import Config
-from qa.text import STOPWORDS, content_stems, pieces, stem, strip_citations, words
+from qa.errors import QAError
+from qa.logs import scrub
+from qa.text import STOPWORDS, content_stems, pieces, stem, strip_citations, sub_with_space_before, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Turn
 
 log = logging.getLogger("qa.llm")
@@ -62,9 +69,10 @@ HUMAN_PROMPT = """<passages>
 
 Answer the question from the passages above, citing them as [n]."""
 
-# "[1]", "[1, 2]", "[1][2]", "[Passage 3]"; the leading whitespace goes with the marker.
+# "[1]", "[1, 2]", "[1][2]", "[Passage 3]"; the whitespace before it goes with the marker
+# (`sub_with_space_before`: a leading \s* in the pattern would make long runs of spaces quadratic).
 _MARKER = re.compile(
-    r"\s*\[\s*(?:(?:passages?|sources?|doc(?:ument)?s?)\s*)?(\d{1,3}(?:\s*[,;]\s*(?:(?:passages?|sources?)\s*)?\d{1,3})*)\s*\]",
+    r"\[\s*(?:(?:passages?|sources?|doc(?:ument)?s?)\s*)?(\d{1,3}(?:\s*[,;]\s*(?:(?:passages?|sources?)\s*)?\d{1,3})*)\s*\]",
     re.IGNORECASE,
 )
 _THINK = re.compile(r"<think>.*?(?:</think>\s*|$)", re.DOTALL | re.IGNORECASE)
@@ -74,28 +82,18 @@ _REFUSAL = re.compile(
     r"|\bnot\s+(?:mentioned|stated|given|found|reported)\s+in\s+the\s+(?:articles?|passages?|sources?)",
     re.IGNORECASE,
 )
-_SECRET_PATTERNS = (re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"), re.compile(r"(?i)(?<=\bbearer\s)[A-Za-z0-9._~+/=\-]{6,}"))
+# English text averages about 4 characters per token (OpenAI's rule of thumb); twice that leaves room
+# for numbers and names, so an honest answer of `llm_max_tokens` tokens is never cut client-side.
+CHARS_PER_TOKEN = 8
+RETRY_STATUSES = frozenset({408, 409, 429})  # and every 5xx: what the openai client itself retries
 
 
-class EmptyOutput(RuntimeError):
-    """The model answered with nothing (or only whitespace)."""
+class EmptyOutput(QAError, RuntimeError):
+    """The model answered with nothing (or only whitespace); the offline answer is given instead."""
 
 
-# --- secrets -------------------------------------------------------------------------------
-
-
-def scrub(text: str, secrets: Sequence[str | None] = ()) -> str:
-    """`text` with API keys blanked out, so no log line, error or notice can leak one.
-
-    >>> scrub("bad key sk-abc123456789 (Bearer xyz), Bearer abcdefgh", ["xyz"])
-    'bad key [redacted] (Bearer [redacted]), Bearer [redacted]'
-    """
-    for secret in secrets:
-        if secret and len(secret) >= 3:
-            text = text.replace(secret, "[redacted]")
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub("[redacted]", text)
-    return text
+class DeadlineExceeded(TimeoutError):
+    """The model did not finish within QA_LLM_TIMEOUT (the whole call, retries included)."""
 
 
 def failure_reason(exc: BaseException) -> str:
@@ -103,10 +101,12 @@ def failure_reason(exc: BaseException) -> str:
 
     >>> failure_reason(EmptyOutput())
     'empty response'
+    >>> failure_reason(DeadlineExceeded())
+    'timeout'
     """
     if isinstance(exc, EmptyOutput):
         return "empty response"
-    if isinstance(exc, openai.APITimeoutError) or "timeout" in type(exc).__name__.lower():
+    if isinstance(exc, (openai.APITimeoutError, TimeoutError, httpx.TimeoutException)):
         return "timeout"
     if isinstance(exc, openai.RateLimitError):
         return "rate limited, HTTP 429"
@@ -184,7 +184,10 @@ def rewrite_markers(text: str, n_passages: int) -> tuple[str, list[int]]:
         return (" " + "".join(f"[{k}]" for k in new)) if new else ""
 
     text = _THINK.sub("", text)
-    return _MARKER.sub(replace, text).strip(), order
+    return sub_with_space_before(_MARKER, replace, text).strip(), order
+
+
+_CITE = re.compile(r"\[\d{1,3}\]")
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,7 @@ def answer_sentences(text: str) -> list[Sentence]:
             out[-1] = Sentence(prev.text, prev.cites + extra)
             piece = piece[lead.end() :]
         cites = tuple(dict.fromkeys(int(n) for n in re.findall(r"\[(\d{1,3})\]", piece)))
-        body = re.sub(r"\s*\[\d{1,3}\]", "", piece).strip()
+        body = sub_with_space_before(_CITE, "", piece).strip()
         if body:
             out.append(Sentence(body, cites))
     return out
@@ -293,11 +296,116 @@ def check_answer(raw: str, passages: Sequence[Passage], backend: str) -> Draft:
 # --- the generator -------------------------------------------------------------------------
 
 
-def chat_model(config: Config):
-    """ChatOpenAI for OpenAI itself or any OpenAI-compatible server.
+# --- one deadline for the whole call ----------------------------------------------------------
 
-    The openai client retries timeouts, connection errors, 408/409/429 and 5xx `llm_retries`
-    times with exponential backoff (0.5 s doubling, at most 8 s, or the server's Retry-After)."""
+T = TypeVar("T")
+_call = threading.local()  # the deadline of the call the current (worker) thread is making
+
+
+class _DeadlineTransport(httpx.BaseTransport):
+    """httpx transport that keeps a request inside its call's deadline: timeouts no longer than the
+    time left, and a response still arriving after the deadline (a server trickling a byte every
+    2 s) is ended at its next piece. httpx has per-read timeouts only, no total one."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        deadline = getattr(_call, "deadline", None)
+        if deadline is None:
+            return self.inner.handle_request(request)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise httpx.ConnectTimeout("the call's deadline has passed", request=request)
+        timeouts = request.extensions.get("timeout") or {}
+        request.extensions["timeout"] = {
+            k: left if timeouts.get(k) is None else min(timeouts[k], left) for k in ("connect", "read", "write", "pool")
+        }
+        response = self.inner.handle_request(request)
+        response.stream = _DeadlineStream(response.stream, deadline, request)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    def __init__(self, inner, deadline: float, request: httpx.Request) -> None:
+        self.inner, self.deadline, self.request = inner, deadline, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            if time.monotonic() > self.deadline:
+                raise httpx.ReadTimeout("the call's deadline passed while the answer was arriving", request=self.request)
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def before(deadline: float, produce: Callable[[], Iterable[T]]) -> Iterator[T]:
+    """The items of `produce()`, made in a worker thread, as long as they come before `deadline`
+    (a `time.monotonic()` value); then `DeadlineExceeded`. Closing this generator (or the deadline)
+    tells the worker to stop at its next item; the transport above ends its HTTP read.
+
+    >>> list(before(time.monotonic() + 5, lambda: iter("ab")))
+    ['a', 'b']
+    """
+    items: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    end = object()
+
+    def work() -> None:
+        _call.deadline = deadline
+        try:
+            for item in produce():
+                if stop.is_set():
+                    return
+                items.put((item, None))
+            items.put((end, None))
+        except BaseException as exc:  # handed to the caller's thread
+            items.put((end, exc))
+
+    threading.Thread(target=work, name="qa-llm-call", daemon=True).start()
+    try:
+        while True:
+            try:
+                item, exc = items.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise DeadlineExceeded("the language model did not finish in time") from None
+            if item is end:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+
+
+def retry_after(exc: BaseException, attempt: int) -> float | None:
+    """Seconds to wait before retrying after `exc` (None: not worth a retry): the server's
+    Retry-After (seconds, milliseconds or an HTTP date) when it gives one, else 0.5 s doubling, at
+    most 8 s (the openai client's own backoff)."""
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code not in RETRY_STATUSES and exc.status_code < 500:
+            return None
+        headers = exc.response.headers
+        for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+            try:
+                return max(0.0, float(headers[name]) * scale)
+            except (KeyError, ValueError):
+                pass
+        with_date = email.utils.parsedate_tz(headers.get("retry-after") or "")
+        if with_date is not None:
+            return max(0.0, email.utils.mktime_tz(with_date) - time.time())
+    elif not isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, httpx.TransportError)):
+        return None
+    return min(0.5 * 2**attempt, 8.0)
+
+
+def chat_model(config: Config):
+    """ChatOpenAI for OpenAI itself or any OpenAI-compatible server. Retries are ours (`LLMAnswerer`),
+    so that they fit in the call's one deadline; the HTTP client ends a read at that deadline."""
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
@@ -305,21 +413,72 @@ def chat_model(config: Config):
         api_key=config.openai_api_key or PLACEHOLDER_KEY,
         base_url=config.openai_base_url,
         timeout=config.llm_timeout,
-        max_retries=config.llm_retries,
+        max_retries=0,
         max_tokens=config.llm_max_tokens,
         temperature=0,
+        http_client=openai.DefaultHttpxClient(transport=_DeadlineTransport()),
     )
 
 
-def _stable_prefix(raw: str) -> str:
-    """The part of a growing output whose rewritten form can no longer change: not a marker still
-    being written, nor whitespace that a marker might yet swallow, nor an unclosed <think>."""
-    if re.search(r"<think>(?![\s\S]*</think>)", raw, re.IGNORECASE):
-        return raw[: raw.lower().rfind("<think>")].rstrip()
-    cut = raw.rfind("[")
-    if cut != -1 and "]" not in raw[cut:] and len(raw) - cut < 40:
-        raw = raw[:cut]
-    return raw.rstrip()
+# --- checking the output as it streams, in linear time -----------------------------------------
+
+
+class StreamRewriter:
+    """The model's growing output rewritten piece by piece (markers checked and renumbered, the key
+    scrubbed) as `rewrite_markers` would rewrite the whole. Only a settled head is rewritten: up to
+    the last whitespace (a word, a key, may still grow), before an unclosed `[` (a marker being
+    written) or an unclosed `<think>`. Each character is rewritten once, so the work is linear."""
+
+    def __init__(self, n_passages: int, secrets: Sequence[str | None] = ()) -> None:
+        self.n_passages = n_passages
+        self.secrets = secrets
+        self.order: list[int] = []
+        self.tail = ""  # output not rewritten yet
+        self.started = False
+
+    def feed(self, piece: str) -> str:
+        """Add a piece of output; return the newly settled text (possibly "")."""
+        self.tail += piece
+        cut = max(self.tail.rfind(" "), self.tail.rfind("\n"))
+        if cut <= 0:
+            return ""
+        head = self.tail[:cut]
+        bracket = head.rfind("[")
+        if bracket != -1 and "]" not in head[bracket:] and cut - bracket < 40:
+            head = head[:bracket]
+        think = head.lower().rfind("<think>")
+        if think != -1 and "</think>" not in head[think:].lower():
+            head = head[:think]
+        head = head.rstrip()
+        if not head:
+            return ""
+        self.tail = self.tail[len(head) :]
+        return self._rewrite(head)
+
+    def finish(self) -> str:
+        """The rest of the output, rewritten."""
+        rest, self.tail = self.tail.rstrip(), ""
+        return self._rewrite(rest) if rest else ""
+
+    def _rewrite(self, text: str) -> str:
+        def replace(m: re.Match) -> str:
+            new = []
+            for part in re.findall(r"\d+", m.group(1)):
+                old = int(part)
+                if not 1 <= old <= self.n_passages:
+                    continue
+                if old not in self.order:
+                    self.order.append(old)
+                number = self.order.index(old) + 1
+                if number not in new:
+                    new.append(number)
+            return (" " + "".join(f"[{k}]" for k in new)) if new else ""
+
+        out = sub_with_space_before(_MARKER, replace, _THINK.sub("", scrub(text, self.secrets)))
+        if not self.started:
+            out = out.lstrip()
+            self.started = bool(out)
+        return out
 
 
 class LLMAnswerer:
@@ -331,13 +490,45 @@ class LLMAnswerer:
         self.offline = fallback
         self.backend = f"llm:{config.llm_model}"
         self.chain = PROMPT | (model if model is not None else chat_model(config)) | StrOutputParser()
+        self.max_chars = config.llm_max_tokens * CHARS_PER_TOKEN
+
+    def _output(self, prompt: dict, stream: bool) -> Iterator[str]:
+        """The model's output in pieces, within the deadline, retried while nothing has arrived,
+        and cut at the token limit."""
+        deadline = time.monotonic() + self.config.llm_timeout
+        produce = (lambda: self.chain.stream(prompt)) if stream else (lambda: [self.chain.invoke(prompt)])
+        size = count = 0
+        for attempt in range(self.config.llm_retries + 1):
+            received = False
+            pieces_ = before(deadline, produce)
+            try:
+                for piece in pieces_:
+                    received = True
+                    count += 1
+                    if size + len(piece) > self.max_chars or count > self.config.llm_max_tokens:
+                        log.warning("The model's output passed the limit of %d tokens; it was cut.", self.config.llm_max_tokens)
+                        yield piece[: max(0, self.max_chars - size)]
+                        return
+                    size += len(piece)
+                    yield piece
+                return
+            except Exception as exc:
+                wait = retry_after(exc, attempt)
+                if received or wait is None or attempt == self.config.llm_retries:
+                    raise
+                if time.monotonic() + wait >= deadline:  # Retry-After only up to the deadline
+                    raise
+                log.info("Retrying the language model in %.1f s (%s)", wait, failure_reason(exc))
+                time.sleep(wait)
+            finally:
+                pieces_.close()
 
     def answer(self, ask: Ask, evidence: Evidence) -> Draft:
         if not evidence.passages:
             return self.offline.answer(ask, evidence)  # nothing to show the model: the offline refusal
         try:
-            raw = self.chain.invoke(prompt_inputs(ask, evidence))
-            return check_answer(raw, evidence.passages, self.backend)
+            raw = "".join(self._output(prompt_inputs(ask, evidence), stream=False))
+            return check_answer(scrub(raw, [self.config.openai_api_key]), evidence.passages, self.backend)
         except Exception as exc:  # any failure of the model gives the offline answer, never a crash
             return self.fallback(ask, evidence, exc)
 
@@ -349,15 +540,18 @@ class LLMAnswerer:
             yield from pieces(draft.text)
             yield draft
             return
-        raw, shown = "", ""
+        raw: list[str] = []
+        shown: list[str] = []
+        rewriter = StreamRewriter(len(passages), [self.config.openai_api_key])
         try:
-            for piece in self.chain.stream(prompt_inputs(ask, evidence)):
-                raw += piece
-                text = rewrite_markers(_stable_prefix(raw), len(passages))[0]
-                if text.startswith(shown) and len(text) > len(shown):
-                    yield text[len(shown) :]
-                    shown = text
-            draft = check_answer(raw, passages, self.backend)
+            for piece in self._output(prompt_inputs(ask, evidence), stream=True):
+                raw.append(piece)
+                settled = rewriter.feed(piece)
+                if settled:
+                    shown.append(settled)
+                    yield settled
+            whole = scrub("".join(raw), [self.config.openai_api_key])
+            draft = check_answer(whole, passages, self.backend)
         except Exception as exc:
             draft = self.fallback(ask, evidence, exc)
             if shown:
@@ -365,9 +559,9 @@ class LLMAnswerer:
             yield from pieces(draft.text)
             yield draft
             return
-        final = rewrite_markers(raw, len(passages))[0]
-        if final.startswith(shown) and len(final) > len(shown):
-            yield final[len(shown) :]
+        final, done = rewrite_markers(whole, len(passages))[0], "".join(shown)
+        if final.startswith(done) and len(final) > len(done):
+            yield final[len(done) :]
         yield draft
 
     def fallback(self, ask: Ask, evidence: Evidence, exc: BaseException) -> Draft:

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -323,22 +323,53 @@ class Logistic:
         return 1.0 / (1.0 + np.exp(-z))
 
 
+RERANK_FEATURES = ("sentence", "cross")  # the sentence scorer's log-odds, the cross-encoder's logit
+
+
 @dataclass(frozen=True)
 class ReaderModel:
-    """The sentence scorer, the answerability model, and the thresholds chosen with them."""
+    """The sentence scorer, the answerability model, and the thresholds chosen with them; with a
+    cross-encoder, the model that combines its score with the sentence scorer's for the top few."""
 
     sentence: Logistic  # P(this sentence holds the answer)
     answerable: Logistic  # P(the articles answer the question), from QUESTION_FEATURES
     refuse_below: float  # answerability under which the reader refuses
     second_above: float  # a second sentence is added when its probability is over this
+    rerank: Logistic | None = None  # P(holds the answer) from RERANK_FEATURES
+    rerank_top: int = 0  # how many of the sentence scorer's best the cross-encoder reads
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "ReaderModel":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         sentence, answerable = Logistic.from_dict(data["sentence"]), Logistic.from_dict(data["answerable"])
-        if sentence.features != FEATURES or answerable.features != QUESTION_FEATURES:
+        rerank = Logistic.from_dict(data["rerank"]) if data.get("rerank") else None
+        if (sentence.features != FEATURES or answerable.features != QUESTION_FEATURES
+                or (rerank and rerank.features != RERANK_FEATURES)):
             raise ValueError(f"{path} was fitted on other features; rebuild it with training/train_reader.py")
-        return cls(sentence, answerable, float(data["refuse_below"]), float(data["second_above"]))
+        return cls(sentence, answerable, float(data["refuse_below"]), float(data["second_above"]),
+                   rerank, int(data.get("rerank_top", 0)))
+
+
+class Rescorer(Protocol):
+    """Reads a question with each sentence (a cross-encoder): one logit per sentence."""
+
+    def score(self, question: str, sentences: list[str]) -> np.ndarray: ...
+
+
+def log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def reranked(probs: np.ndarray, top: np.ndarray, rerank: Logistic, cross: np.ndarray) -> np.ndarray:
+    """Probabilities after the cross-encoder read the `top` candidates: theirs from the rerank model,
+    the others' scaled under the lowest of those (so they stay behind), order otherwise kept."""
+    out = probs.copy()
+    out[top] = rerank.probability(np.column_stack([log_odds(probs[top]), cross]))
+    rest = np.setdiff1d(np.arange(len(probs)), top)
+    if len(rest):
+        out[rest] = probs[rest] * min(1.0, out[top].min() / max(probs[rest].max(), 1e-9))
+    return out
 
 
 # --- the answerer ---------------------------------------------------------------------------------
@@ -348,8 +379,10 @@ class ExtractiveReader:
     """An `Answerer`: the most probable sentence, cited; a second when it is nearly as likely and
     adds something; a refusal when the best is unlikely. The answer's typed words are its span."""
 
-    def __init__(self, model: ReaderModel | None = None, k: int = 8, fetch_k: int = 24, max_sentences: int = 2):
+    def __init__(self, model: ReaderModel | None = None, k: int = 8, fetch_k: int = 24, max_sentences: int = 2,
+                 rescorer: Rescorer | None = None):
         self._model = model
+        self.rescorer = rescorer
         self.k = k
         self.fetch_k = fetch_k
         self.max_sentences = max_sentences
@@ -365,6 +398,11 @@ class ExtractiveReader:
             return [], 0.0
         x = features(ask, evidence, cands, self.k, self.fetch_k)
         probs = self.model.sentence.probability(x)
+        model = self.model
+        if self.rescorer is not None and model.rerank is not None:
+            top = np.argsort(-probs, kind="stable")[: model.rerank_top]
+            cross = self.rescorer.score(ask.question, [cands[i].text for i in top])
+            probs = reranked(probs, top, model.rerank, cross)
         for c, p in zip(cands, probs):
             c.probability = float(p)
         order = np.argsort(-probs, kind="stable")

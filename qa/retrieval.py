@@ -93,6 +93,7 @@ class HybridRetriever(BaseRetriever):
     fetch_k: int = 24
     per_source_cap: int = 2
     rrf_k: int = 60
+    _speller: Speller | None = PrivateAttr(default=None)  # rebuilt when the index's vocabulary changes
     # The whole collection, read once per index version (see `collection`).
     _collection: tuple | None = PrivateAttr(default=None)
     _collection_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -198,12 +199,10 @@ class HybridRetriever(BaseRetriever):
         asked = [w for w in dict.fromkeys(words(question)) if w.lower() not in STOPWORDS and w.lower() not in QUESTION_WORDS]
         known = [w for w in asked if keywords.doc_freq(w.lower())]
         out: list[Correction] = []
-        speller: Speller | None = None
         for w in asked:
             if w in known or not w.isalpha() or w.lower() in english_words():
                 continue
-            speller = speller or Speller(keywords.terms())
-            term = speller.correct(w.lower())
+            term = self.speller().correct(w.lower())
             if not term or term in STOPWORDS or term in QUESTION_WORDS:
                 continue
             others = known + [c.read_as for c in out]
@@ -211,6 +210,13 @@ class HybridRetriever(BaseRetriever):
                 continue
             out.append(Correction(w, term))
         return tuple(out)
+
+    def speller(self) -> Speller:
+        """A speller over the index's vocabulary, kept while the vocabulary is unchanged."""
+        terms = self.store.keywords.terms()  # the same object until the index changes
+        if self._speller is None or self._speller.vocabulary is not terms:
+            self._speller = Speller(terms)
+        return self._speller
 
     def _search(self, query: str, k: int | None = None) -> tuple[list[Passage], list[Passage]]:
         """The top `k` passages, and the whole fused ranking they were taken from."""

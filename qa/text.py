@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from typing import Iterator
 
@@ -87,12 +88,56 @@ def pieces(text: str, size: int = 3) -> Iterator[str]:
         yield " ".join(parts[i : i + size]) + (" " if i + size < len(parts) else "")
 
 
-def strip_citations(text: str) -> str:
-    """The text without its `[n]` citation markers (and the space before each).
+def sub_with_space_before(pattern: re.Pattern, repl, text: str) -> str:
+    """`pattern.sub(repl, text)`, each match also taking the whitespace just before it, in linear time.
 
-    One pass, no backtracking over runs of spaces, so a long history costs linear time.
+    Writing the whitespace into the pattern (`\\s*\\[\\d+\\]`) makes the regex engine re-scan a run of
+    spaces from each of its positions: quadratic (80,000 spaces took 13 s). Here the pattern starts at a
+    non-space and the run before each match is cut off the text kept before it.
 
-    >>> strip_citations("Seoul summoned him. [1] He said so [2].")
-    'Seoul summoned him. He said so.'
+    >>> sub_with_space_before(re.compile(r"\\[\\d+\\]"), "", "Seoul  [1] summoned [2][3] him.")
+    'Seoul summoned him.'
     """
-    return re.sub(r"\s?\[\d+\]", "", text)
+    out: list[str] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        out.append(text[pos : m.start()].rstrip())
+        out.append(repl(m) if callable(repl) else repl)
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+_CITATION = re.compile(r"\[\d+\]")
+
+
+def strip_citations(text: str) -> str:
+    """`text` without its `[n]` markers (and the space before each); linear in the length of `text`.
+
+    >>> strip_citations("He was summoned. [1] He left [2][3].")
+    'He was summoned. He left.'
+    """
+    return sub_with_space_before(_CITATION, "", text)
+
+
+def clean_text(text: str) -> str:
+    """Text from a user made plain: NFKC (fullwidth letters, non-breaking spaces), every run of
+    whitespace (U+2028, tabs, newlines) one space, invisible and control characters and lone
+    surrogates dropped; stripped. Linear time.
+
+    >>> clean_text("Russian\\u00a0ambassador\\u2028\\uff33eoul \\ud800 said\\x00 so ")
+    'Russian ambassador Seoul said so'
+    """
+    text = unicodedata.normalize("NFKC", text)
+    return " ".join("".join(ch for ch in text if ch.isprintable() or ch.isspace()).split())
+
+
+def for_terminal(text: str, newlines: bool = False) -> str:
+    """`text` safe to print on a terminal: escape codes, carriage returns, bidi overrides, lone
+    surrogates and every other invisible character shown as a Python escape (`\\x1b`), and newlines
+    too unless `newlines` (so a file name can neither colour the screen nor forge a line).
+
+    >>> print(for_terminal("evil\\x1b[31m.txt\\n[2] forged.txt"))
+    evil\\x1b[31m.txt\\n[2] forged.txt
+    """
+    return "".join(ch if ch.isprintable() or (newlines and ch == "\n") else ascii(ch)[1:-1] for ch in text)

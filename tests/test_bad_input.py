@@ -21,7 +21,8 @@ import pytest
 
 from qa import Assistant, Config, QuestionError
 from qa.cli import main
-from qa.store import StoreError, ingest, open_store
+from qa.ingest import ingest
+from qa.store import StoreError, open_store
 from tests.conftest import ROOT, SEEDS
 
 KNOWN_QUESTION = "Which Russian ambassador did Seoul summon?"

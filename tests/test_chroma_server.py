@@ -4,6 +4,9 @@ server that is down or goes away mid-run, and a second machine sharing the serve
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 
 import pytest
 
@@ -91,6 +94,33 @@ def test_server_down_is_one_clear_line_and_loses_nothing(use_server, store_dir, 
     assert code == 0 and EXPECTED in answer["answer"]
 
 
+@pytest.mark.slow
+def test_item6_a_paused_server_is_one_clear_line_within_the_timeout(use_server, store_dir, capsys, monkeypatch, minilm):
+    """SIGSTOP leaves the port open but nothing answers: without a deadline every call hung forever."""
+    from qa.assistant import Assistant
+
+    monkeypatch.setenv("QA_CHROMA_TIMEOUT", "2")
+    assistant = Assistant(Config.from_env(store_dir=store_dir, offline=True), minilm, auto_ingest=False)
+    group = os.getpgid(use_server.process.pid)
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        for argv in (["ask", "--offline", "--store", str(store_dir), QUESTION],
+                     ["ingest", "--store", str(store_dir), str(SEEDS)]):
+            started = time.monotonic()
+            assert cli.main(argv) == 1
+            elapsed = time.monotonic() - started
+            err = capsys.readouterr().err.strip()
+            assert len(err.splitlines()) == 1 and "did not answer within 2 s" in err, err
+            assert elapsed < 20, elapsed  # the deadline per call, not forever
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="did not answer within 2 s"):
+            assistant.answer(QUESTION)  # a running app's request ends too
+        assert time.monotonic() - started < 20
+    finally:
+        os.killpg(group, signal.SIGCONT)
+    assert EXPECTED in assistant.answer(QUESTION).text  # and carries on once the server is back
+
+
 def test_server_going_away_mid_session_raises_store_error(use_server, store_dir, minilm):
     from qa.assistant import Assistant
 
@@ -112,7 +142,7 @@ def test_a_second_machine_sharing_the_server_answers(use_server, store_dir, tmp_
     assert EXPECTED in answer["answer"]
     from qa.keywords import KeywordIndex
 
-    synced = KeywordIndex(other / "keywords.sqlite")
+    synced = KeywordIndex(Config.from_env(store_dir=other).keywords_path)  # keywords-served.sqlite
     assert synced.count() == use_server.client().get_collection("served").count()
     synced.close()
 

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from qa import Assistant, Config
-from qa.store import ingest
+from qa.ingest import ingest
 from tests.conftest import ROOT, SEEDS
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 from qa import Assistant, Config
-from qa.store import chunk_documents, open_store, record_manager
+from qa.ingest import chunk_documents, record_manager
+from qa.store import open_store
 from qa.corpus import load_corpus
 from tests.conftest import ROOT, SEEDS
 

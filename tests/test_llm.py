@@ -265,9 +265,107 @@ def test_html_garbage_falls_back():
 def test_hang_times_out_and_falls_back(stream):
     with run_fault_server("hang") as server:
         draft, seconds = run(server, {"llm_retries": 1, "llm_timeout": 0.5}, stream)
-        assert server.requests == 2
+        assert server.requests == 1  # the one deadline is spent: no retry after it
     assert_offline(draft, "timeout")
     assert seconds < 5
+
+
+# --- issue 13 item 7: one deadline for the whole call ----------------------------------------
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_trickling_server_is_cut_at_the_deadline(stream):
+    """A server sending a byte (or an event) every 50 ms never trips a per-read timeout: before,
+    `qa ask` took minutes and `qa chat` streamed forever. Now the whole call ends at QA_LLM_TIMEOUT."""
+    with run_fault_server("trickle", trickle_interval=0.05) as server:
+        config = Config.from_env(openai_base_url=server.base_url, llm_model="fault-model", llm_retries=2,
+                                 llm_timeout=1.0, llm_max_tokens=10_000)
+        gen = llm_generator(config, offline())
+        started = time.perf_counter()
+        draft = list(gen.stream(*inputs()))[-1] if stream else gen.answer(*inputs())
+        seconds = time.perf_counter() - started
+        assert server.requests == 1
+    assert_offline(draft, "timeout")
+    assert seconds < 4  # 1 s deadline; generous for a loaded machine (the old client never ended)
+
+
+def test_retry_after_beyond_the_deadline_is_not_waited_for():
+    with run_fault_server("429", retry_after="30") as server:
+        draft, seconds = run(server, {"llm_retries": 2, "llm_timeout": 2.0})
+        assert server.requests == 1
+    assert_offline(draft, "rate limited, HTTP 429")
+    assert seconds < 2
+
+
+def test_retry_after_within_the_deadline_is_honoured():
+    with run_fault_server("429", retry_after="0.3") as server:
+        draft, seconds = run(server, {"llm_retries": 1, "llm_timeout": 10.0})
+        assert server.requests == 2
+    assert_offline(draft, "rate limited, HTTP 429")
+    assert seconds >= 0.3
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_output_is_cut_at_the_token_limit_client_side(stream):
+    """A server that ignores max_tokens and sends 300 KB: the answer stops at the limit, quickly."""
+    content = "Officials counted 1,200 boats in the harbour [2]. " + "More boats arrived. " * 15_000
+    with run_fault_server("ok", content=content) as server:
+        draft, seconds = run(server, {"llm_retries": 0, "llm_max_tokens": 50}, stream)
+        body = server.bodies[0]
+        assert body.get("max_completion_tokens", body.get("max_tokens")) == 50  # the server was asked, too
+    assert draft.backend == "llm:fault-model"
+    assert draft.text.startswith("Officials counted 1,200 boats in the harbour [1].")
+    assert len(draft.text) <= 50 * 8
+    assert seconds < 10
+
+
+def test_streaming_a_huge_output_is_linear():
+    """The stream's marker rewriting re-scanned the whole output per piece: 300 KB did not finish in
+    300 s. Now each character is rewritten once."""
+    from qa.llm import StreamRewriter
+
+    rewriter = StreamRewriter(3)
+    out = []
+    started = time.perf_counter()
+    for piece in ["Boats [2] sail. ", " " * 20, "[Passage 1] x "] * 10_000:
+        out.append(rewriter.feed(piece))
+    out.append(rewriter.finish())
+    assert time.perf_counter() - started < 10  # ~0.5 s here; the old path was quadratic
+    text = "".join(out)
+    assert text.startswith("Boats [1] sail. [2] x Boats [1] sail.")
+    assert text == rewrite_markers("".join(["Boats [2] sail. ", " " * 20, "[Passage 1] x "] * 10_000), 3)[0]
+
+
+# --- issue 13 item 11: no key in the answer, no credentials in a log line --------------------
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_an_endpoint_echoing_the_key_does_not_put_it_in_the_answer(stream):
+    content = f"Officials counted 1,200 boats [2]. Your key is {FAKE_KEY} [2]. Auth: Bearer {FAKE_KEY}."
+    with run_fault_server("ok", content=content) as server:
+        draft, _ = run(server, {"llm_retries": 0}, stream)
+    assert draft.backend == "llm:fault-model"
+    everything = json.dumps([draft.text, draft.unsupported, [c.quote for c in draft.citations], draft.notice])
+    assert FAKE_KEY not in everything and "SECRET0123" not in everything
+    assert "[redacted]" in draft.text
+
+
+def test_credentials_in_urls_are_redacted_in_every_log_line(caplog):
+    """The HTTP client logs each request's URL at INFO; a base URL with user:key@ or ?api-key= was
+    logged verbatim. The redaction is installed once for every logger."""
+    with run_fault_server("ok", content="Officials counted 1,200 boats [2].") as server:
+        url = server.base_url.replace("http://", "http://alice:hunter2secret@")
+        config = Config.from_env(openai_base_url=url, llm_model="fault-model", llm_retries=0)
+        with caplog.at_level(logging.INFO):
+            draft = llm_generator(config, offline()).answer(*inputs())
+            logging.getLogger("some.library").info("GET %s", "https://h.example/v1?api-key=topsecret9&x=1")
+            logging.getLogger("other").warning("failed", exc_info=RuntimeError("http://bob:pw123456@h/"))
+    assert draft.backend == "llm:fault-model"
+    assert "HTTP Request" in caplog.text  # the client's own line is there, redacted
+    for secret in ("hunter2secret", "topsecret9", "pw123456"):
+        assert secret not in caplog.text
+        assert all(secret not in r.getMessage() and secret not in (r.exc_text or "") for r in caplog.records)
+    assert "?api-key=[redacted]&x=1" in caplog.text
 
 
 @pytest.mark.parametrize("stream", [False, True])

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from qa.config import Config
-from qa.store import StoreError, ingest, open_store
+from qa.ingest import ingest
+from qa.store import StoreError, open_store
 
 
 def config_for(tmp_path: Path, corpus: Path) -> Config:
@@ -30,9 +31,11 @@ def test_ingest_is_idempotent_and_incremental(tmp_path, corpus, fake_embeddings)
 
     gone = sorted(corpus.glob("*.txt"))[1]
     gone.unlink()
-    after_delete = ingest(config, fake_embeddings)
+    assert ingest(config, fake_embeddings).deleted == 0  # adding never removes ...
+    announced = []
+    after_delete = ingest(config, fake_embeddings, replace=True, on_remove=announced.extend)  # ... replacing does
     store = open_store(config, fake_embeddings)
-    assert gone.name not in store.sources()
+    assert gone.name not in store.sources() and [r.source for r in announced] == [gone.name]
     assert after_delete.embedded == 0 and after_delete.deleted > 0
     assert store.count() == store.keywords.count() == sum(store.sources().values())
 
@@ -43,7 +46,7 @@ def test_unreadable_file_keeps_its_earlier_chunks(tmp_path, corpus, fake_embeddi
     victim = sorted(corpus.glob("*.txt"))[0]
     before = open_store(config, fake_embeddings).sources()[victim.name]
     victim.write_bytes(b"\xff\xfe\x00garbage")
-    report = ingest(config, fake_embeddings)
+    report = ingest(config, fake_embeddings, replace=True)
     assert victim.name in report.kept_sources
     assert open_store(config, fake_embeddings).sources()[victim.name] == before
 

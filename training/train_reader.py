@@ -28,10 +28,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.config import Config  # noqa: E402
-from qa.eval import load_questions  # noqa: E402
+from qa.eval import held_back, load_questions  # noqa: E402
 from qa.eval.metrics import contains  # noqa: E402
 from qa.questions import classify, conversation_context  # noqa: E402
-from qa.reader import FEATURES, MODEL_PATH, QUESTION_FEATURES, candidates, features  # noqa: E402
+from qa.reader import (  # noqa: E402
+    FEATURES, MODEL_PATH, QUESTION_FEATURES, RERANK_FEATURES, Logistic, candidates, features, log_odds, reranked,
+)
 from qa.types import Ask, Turn  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "devsets"
@@ -40,17 +42,11 @@ SETS = {
     "halueval": (SHARED / "halueval" / "corpus", SHARED / "halueval" / "questions.jsonl"),
     "seeds": (ROOT / "seeds", ROOT / "qa" / "eval" / "questions.jsonl"),
 }
-HELD_BACK = 0.3
 # Off-topic questions: one set's questions asked of another set's articles, which cannot answer them
 # (encyclopedia trivia of news, news of encyclopedia passages, either of the seeds). They teach the
 # reader that a question about something the collection does not hold is to be refused.
 CROSS = [("realtimeqa", "halueval", 150), ("halueval", "realtimeqa", 150), ("realtimeqa", "seeds", 60),
          ("halueval", "seeds", 60)]
-
-
-def held_back(question_id: str) -> bool:
-    """The same 30 % of questions every run: a hash of the id, not a random draw."""
-    return int(hashlib.sha1(question_id.encode()).hexdigest()[:8], 16) % 100 < HELD_BACK * 100
 
 
 @dataclass
@@ -68,6 +64,7 @@ class Item:
     question: str = ""
     texts: tuple[str, ...] = ()
     typed: bool = False  # the question asks for a typed thing (a figure, a date, a person ...)
+    first: np.ndarray | None = None  # the sentence scorer's probabilities (set after fitting it)
 
 
 def asked_of(questions, store_name: str, n: int):
@@ -80,7 +77,8 @@ def asked_of(questions, store_name: str, n: int):
 
 def build_items(stores: Path) -> list[Item]:
     from qa.embedding import MiniLMEmbeddings
-    from qa.store import ingest, open_store
+    from qa.ingest import ingest
+    from qa.store import open_store
     from qa.retrieval import HybridRetriever
     from qa.text import words
 
@@ -161,10 +159,35 @@ class Scored:
     answerable: float  # of the question
 
 
-def score_items(items: list[Item], sentence: dict, answerable: dict | None) -> list[Scored]:
+RERANK_TOP = 8  # the cross-encoder reads the sentence scorer's best 8: the answer is among them for
+# nearly every question whose retrieved sentences hold it (the rest cost time for little)
+
+
+def cross_scores(items: list[Item], path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """qid -> (indices of the top RERANK_TOP candidates by the sentence scorer, their cross-encoder logits)."""
+    from qa.crossencoder import CrossEncoder
+
+    encoder = CrossEncoder(path)
+    out = {}
+    started = time.perf_counter()
+    for n, i in enumerate(items):
+        if not len(i.y):
+            continue
+        top = np.argsort(-i.first, kind="stable")[:RERANK_TOP]
+        out[i.qid] = (top, encoder.score(i.question, [i.texts[j] for j in top]))
+        if n % 200 == 0:
+            print(f"cross-encoder: {n}/{len(items)} questions, {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    return out
+
+
+def score_items(items: list[Item], sentence: dict, answerable: dict | None, rerank: dict | None = None,
+                cross: dict | None = None) -> list[Scored]:
     out = []
     for i in items:
         p = predict(sentence, i.x) if len(i.y) else np.zeros(0)
+        if rerank and cross and i.qid in cross:
+            top, logits = cross[i.qid]
+            p = reranked(p, top, Logistic.from_dict(rerank), logits)
         a = float(predict(answerable, question_row(i, p)[None, :])[0]) if answerable and len(p) else 0.0
         out.append(Scored(i, p, a))
     return out
@@ -228,12 +251,68 @@ def choose_thresholds(scored: list[Scored]) -> tuple[float, float]:
     return float(refuse_below), float(best_second)
 
 
+CARD = """# The offline reader's model (`reader.json`)
+
+Two logistic regressions and two thresholds, fitted by `training/train_reader.py` and read by
+`qa/reader.py` (numpy only at run time).
+
+- **Sentence scorer** — P(a sentence of the retrieved passages contains the answer), from the
+  features `qa.reader.FEATURES` (IDF-weighted overlap of the question with the sentence, its neighbours,
+  its passage and the article's title; whether it holds a new thing of the asked type — a figure, a
+  date, a person — or a name other retrieved sentences repeat; the passage's dense, BM25 and fused
+  ranks; the share of the question's weight carried by words no article uses ...).
+- **Answerability** — P(the articles answer the question at all), from `qa.reader.QUESTION_FEATURES`
+  (the best sentence's log-odds and overlap, its passage's overlap, unknown words, type found).
+- **Thresholds** — refuse when answerability < {refuse_below}; add a second sentence of the same article
+  when its probability > {second_above} (1.01 = never). Chosen on the fitting split to maximise right
+  decisions (right answers plus refused unanswerable questions), each set weighted equally, with every
+  set's median answer held to 30 words or fewer.
+
+## Data
+
+The development sets in `../shared/devsets` (read from there, never copied here) and the project's own
+seed questions: {data}. Labels: a candidate sentence is positive when it contains a gold answer (the
+evaluation's own matching); unanswerable questions give only negatives. *off-topic*: answerable
+questions of one set asked of another set's articles, labelled unanswerable. Questions are split by a
+hash of their id (`qa.eval.held_back`): 70 % fit the models, 30 % are held back and never seen.
+
+## Metrics
+
+Simulated from the candidates (the same retrieval as `qa eval`; `top1` = the best sentence holds the
+answer when nothing is refused; `ceiling` = some candidate holds it):
+
+{table}
+
+## Rebuild
+
+```bash
+pip install -e ".[train]"        # scikit-learn, for fitting only
+python training/train_reader.py  # about a minute; reads ../shared/devsets, writes qa/models/reader.json and this card
+```
+"""
+
+
+def card(model: dict) -> str:
+    rows = ["| split | set | questions | answer accuracy | refusal accuracy | false refusals | median words | top1 | ceiling |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for split, sets in model["metrics"].items():
+        for name, m in sets.items():
+            cells = [m["questions"], m["answer_accuracy"], m["refusal_accuracy"], m["false_refusal_rate"],
+                     m["median_words"], m["top1_if_answered_all"], m["ceiling"]]
+            rows.append(f"| {split} | {name} | " + " | ".join("–" if c is None else f"{c}" for c in cells) + " |")
+    data = ", ".join(f"{n} {c} fitting questions" for n, c in model["data"].items())
+    return CARD.format(refuse_below=model["refuse_below"], second_above=model["second_above"], data=data,
+                       table="\n".join(rows))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=Path, default=Path("/tmp/newsqa-train-stores"),
                         help="where each set's store is built (once) and reused")
     parser.add_argument("--cache", type=Path, default=None, help="reuse candidate features saved here")
     parser.add_argument("--output", type=Path, default=MODEL_PATH)
+    parser.add_argument("--cross-encoder", type=Path, default=None,
+                        help="the cross-encoder ONNX file to stack (default: none, the sentence scorer alone)")
     args = parser.parse_args(argv)
     if args.cache and args.cache.exists():
         import pickle
@@ -248,13 +327,22 @@ def main(argv: list[str] | None = None) -> int:
     fitting = [i for i in items if not i.held_back]
     with_candidates = [i for i in fitting if len(i.y)]
     sentence = logistic(np.vstack([i.x for i in with_candidates]), np.concatenate([i.y for i in with_candidates]), FEATURES)
-    rows = [question_row(i, predict(sentence, i.x)) for i in with_candidates]
-    answerable = logistic(np.vstack(rows), np.array([i.answerable for i in with_candidates], dtype=float),
+    for i in items:
+        i.first = predict(sentence, i.x) if len(i.y) else np.zeros(0)
+    rerank, cross = None, None
+    if args.cross_encoder:
+        cross = cross_scores(items, args.cross_encoder)
+        pairs = [(log_odds(i.first[top]), logits, i.y[top]) for i in with_candidates for top, logits in [cross[i.qid]]]
+        rerank = logistic(np.vstack([np.column_stack([a, b]) for a, b, _ in pairs]),
+                          np.concatenate([y for _, _, y in pairs]), RERANK_FEATURES)
+    fitted = score_items(with_candidates, sentence, None, rerank, cross)
+    rows = [question_row(s.item, s.p) for s in fitted]
+    answerable = logistic(np.vstack(rows), np.array([s.item.answerable for s in fitted], dtype=float),
                           QUESTION_FEATURES)
-    refuse_below, second_above = choose_thresholds(score_items(fitting, sentence, answerable))
+    refuse_below, second_above = choose_thresholds(score_items(fitting, sentence, answerable, rerank, cross))
     report = {
-        "fitted_on": metrics(score_items(fitting, sentence, answerable), refuse_below, second_above),
-        "held_back": metrics(score_items([i for i in items if i.held_back], sentence, answerable),
+        "fitted_on": metrics(score_items(fitting, sentence, answerable, rerank, cross), refuse_below, second_above),
+        "held_back": metrics(score_items([i for i in items if i.held_back], sentence, answerable, rerank, cross),
                              refuse_below, second_above),
     }
     model = {
@@ -262,13 +350,18 @@ def main(argv: list[str] | None = None) -> int:
         "answerable": answerable,
         "refuse_below": refuse_below,
         "second_above": second_above,
+        "rerank": rerank,
+        "rerank_top": RERANK_TOP if rerank else 0,
         "data": {n: sum(i.set_name == n for i in fitting) for n in sorted({i.set_name for i in items})},
         "metrics": report,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+    (args.output.parent / "README.md").write_text(card(model), encoding="utf-8")
     print(json.dumps({"refuse_below": refuse_below, "second_above": second_above, **report}, indent=1))
-    for part in ("sentence", "answerable"):
+    for part in ("sentence", "answerable", "rerank"):
+        if not model[part]:
+            continue
         ranked = sorted(zip(model[part]["features"], model[part]["coef"]), key=lambda fc: -abs(fc[1]))
         print(f"{part} weights:", ", ".join(f"{f} {c:+.2f}" for f, c in ranked))
     return 0

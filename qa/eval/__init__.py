@@ -8,6 +8,7 @@ ignored, and `load_questions` says so once, naming them, so a misspelt field doe
 from __future__ import annotations
 
 from qa.errors import QAError
+import hashlib
 import json
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +18,20 @@ DEFAULT_QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 
 REQUIRED_FIELDS = {"id": str, "question": str, "answers": list, "sources": list, "answerable": bool}
 OPTIONAL_FIELDS = {"history": list, "required": list, "category": str}
+
+
+# The share of each development set kept out of fitting the reader (training/train_reader.py), by a
+# hash of the question id, so every run and every tool agrees on which questions were never seen.
+HELD_BACK = 0.3
+
+
+def held_back(question_id: str) -> bool:
+    """Is this question in the held-back split (never used to fit or tune the reader)?
+
+    >>> sum(held_back(f"q{i}") for i in range(1000))
+    306
+    """
+    return int(hashlib.sha1(question_id.encode()).hexdigest()[:8], 16) % 100 < HELD_BACK * 100
 
 
 class QuestionSetError(QAError, ValueError):

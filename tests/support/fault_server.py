@@ -11,11 +11,16 @@ mode       answer to a chat completion request
 "flaky"    500 for the first ``fail_first`` requests, then like "ok"
            (with ``fail_first=0`` it is just "ok")
 "500"      always 500 with an OpenAI-style JSON error body
-"429"      always 429 with ``Retry-After: 0`` and a JSON error body
+"429"      always 429 with ``Retry-After: <retry_after>`` ("0" by default)
+           and a JSON error body
 "garbage"  200 with a body that is not JSON (``garbage_content_type``,
            "application/json" by default, i.e. a lying server); a
            streaming request gets an SSE event whose data is not JSON
 "hang"     reads the request and never answers, until the server stops
+"trickle"  200, but slowly: a plain completion one byte every
+           ``trickle_interval`` seconds; a stream one content event every
+           ``trickle_interval`` seconds, without end (``content`` repeated),
+           until the client goes away or the server stops
 ========== ==================================================================
 
 Every valid completion honours ``"stream": true`` with SSE chunks
@@ -42,7 +47,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
-MODES = ("ok", "empty", "flaky", "500", "429", "garbage", "hang")
+MODES = ("ok", "empty", "flaky", "500", "429", "garbage", "hang", "trickle")
 DEFAULT_CONTENT = "This is a canned answer from the fault server."
 DEFAULT_MODEL = "fault-model"
 GARBAGE_BODY = b"<html><body>502 Bad Gateway</body></html> {not json"
@@ -62,8 +67,12 @@ class FaultServer:
         *,
         model: str = DEFAULT_MODEL,
         garbage_content_type: str = "application/json",
+        retry_after: str = "0",
+        trickle_interval: float = 0.05,
     ) -> None:
         _check_mode(mode, fail_first)
+        self.retry_after = retry_after
+        self.trickle_interval = trickle_interval
         self.mode = mode
         self.content = content
         self.fail_first = fail_first
@@ -216,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "Rate limit reached (fault server).",
                 "rate_limit_error",
                 "rate_limit_exceeded",
-                headers={"Retry-After": "0"},
+                headers={"Retry-After": state.retry_after},
             )
             return
         if mode == "garbage":
@@ -229,6 +238,9 @@ class _Handler(BaseHTTPRequestHandler):
 
         content = "" if mode == "empty" else state.content
         model = (body.get("model") if isinstance(body, dict) else None) or state.model
+        if mode == "trickle":
+            self._trickle(model, content, _prompt_text(body), bool(isinstance(body, dict) and body.get("stream")))
+            return
         if isinstance(body, dict) and body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._stream_completion(model, content, _prompt_text(body), include_usage)
@@ -236,6 +248,42 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, self._completion(model, content, _prompt_text(body)))
 
     # -- completions -------------------------------------------------------
+
+    def _trickle(self, model: str, content: str, prompt: str, stream: bool) -> None:
+        state = self.state
+        if stream:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            pieces = _split_for_stream(content) or ["."]
+            n = 0
+            while not state.stopping.wait(state.trickle_interval):
+                delta = {"content": pieces[n % len(pieces)]}
+                event = {"id": "chatcmpl-trickle", "object": "chat.completion.chunk", "created": 0, "model": model,
+                         "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}]}
+                try:
+                    self.wfile.write(b"data: " + json.dumps(event).encode() + b"\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+                n += 1
+        else:
+            body = json.dumps(self._completion(model, content, prompt)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            for i in range(len(body)):
+                if state.stopping.wait(state.trickle_interval):
+                    break
+                try:
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    break
+        self.close_connection = True
 
     @staticmethod
     def _usage(prompt: str, content: str) -> dict:
@@ -320,10 +368,18 @@ def run_fault_server(
     port: int = 0,
     model: str = DEFAULT_MODEL,
     garbage_content_type: str = "application/json",
+    retry_after: str = "0",
+    trickle_interval: float = 0.05,
 ) -> Iterator[FaultServer]:
     """Serve the fault server on 127.0.0.1 (a free port unless ``port`` is given)."""
     state = FaultServer(
-        mode, content, fail_first, model=model, garbage_content_type=garbage_content_type
+        mode,
+        content,
+        fail_first,
+        model=model,
+        garbage_content_type=garbage_content_type,
+        retry_after=retry_after,
+        trickle_interval=trickle_interval,
     )
     httpd = _HTTPServer(("127.0.0.1", port), _Handler)
     httpd.state = state

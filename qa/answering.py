@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Iterator, Protocol
 
 from qa.claims import comparison_draft, quantity_draft, with_other_reports
+from qa.collection import across_draft, collection_draft
 from qa.text import pieces
 from qa.timeline import timeline_draft
 from qa.types import Ask, Chunk, Citation, Draft, Evidence
@@ -86,15 +87,20 @@ class Specialists:
 
     def special(self, ask: Ask, evidence: Evidence) -> Draft | None:
         """The specialists' answer, or None when the question is the writer's."""
+        intent = ask.kind.intent
+        if evidence.collection is not None or intent == "help":
+            draft = collection_draft(ask, evidence)
+            if draft is not None:
+                return draft
         if not evidence.passages:
             return None
-        intent = ask.kind.intent
         if intent == "about_article":
             return article_draft(evidence)
         if intent == "timeline":
             return timeline_draft(ask.question, ask.query, evidence.passages)
-        if intent == "comparison" and self.check_figures:
-            return comparison_draft(ask, evidence)
+        if intent == "comparison":
+            figures = comparison_draft(ask, evidence) if self.check_figures else None
+            return figures or across_draft(ask, evidence)
         return None
 
     def checked(self, ask: Ask, evidence: Evidence, draft: Draft) -> Draft:

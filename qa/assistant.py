@@ -12,7 +12,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from qa.answering import Answerer, Specialists
 from qa.config import Config
 from qa.errors import QAError
-from qa.questions import classify, conversation_context
+from qa.questions import read_question
 from qa.reader import ExtractiveReader
 from qa.retrieval import HybridRetriever
 from qa.ingest import open_for_questions
@@ -151,7 +151,7 @@ class Assistant:
         """The question checked, classified and given what the conversation lends it."""
         question = check_question(question, self.config.max_question_chars)
         turns = tuple(Turn(t["role"], t["content"]) for t in check_history(history)[-2 * self.config.history_turns :])
-        return Ask(question, classify(question, turns), turns, conversation_context(question, turns))
+        return read_question(question, turns)
 
     def answer(self, question: str, history=None) -> Answer:
         """Answer one question; `history` is the earlier turns, [{"role", "content"}, ...]."""

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
 from qa.lexicon import (ABOUT, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS, IRREGULAR_PLURALS, LOWER,
-                        META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, SCALES, SPEECH, UPPER, VAGUE)
+                        HYPOTHETICAL, META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, SCALES, SPEECH, UPPER, VAGUE)
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import Article
 from qa.text import STOPWORDS, content_stems, for_terminal
@@ -93,8 +93,32 @@ class Claim:
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["high"] = None if self.high == float("inf") else self.high
+        for name in ("value", "low", "high"):
+            d[name] = clean_number(d[name])
         return d
+
+
+def clean_number(x: float) -> float | int | None:
+    """A figure as JSON should show it: whole numbers whole, float noise rounded away, no infinity.
+
+    >>> clean_number(3300.0000000000005), clean_number(1650.0000000000002), clean_number(0.25), clean_number(float("inf"))
+    (3300, 1650, 0.25, None)
+    """
+    if x == float("inf"):
+        return None
+    r = round(x, 6)
+    return int(r) if r == int(r) else r
+
+
+def hypothetical(sentence: str, at: int) -> bool:
+    """Is the figure at `at` inside a conditional clause ("... if Pyongyang sent thousands of troops")?
+
+    >>> s = "Seoul warned it would act if Pyongyang sent thousands of troops, officials said."
+    >>> hypothetical(s, s.index("thousands")), hypothetical("Officials said 3,000 troops arrived.", 15)
+    (True, False)
+    """
+    start = max(sentence.rfind(",", 0, at), sentence.rfind(";", 0, at)) + 1
+    return HYPOTHETICAL.search(sentence[start:at]) is not None
 
 
 def _interval(value: float, qualifier: str | None) -> tuple[float, float]:
@@ -214,6 +238,8 @@ def claims_in(text: str, *, source: str, date: str | None = None, chunk_id: str 
         refs = time_refs(sentence, date)
         found: list[Claim] = []
         for value, raw, qualifier, at, rest, currency in _figures(sentence):
+            if hypothetical(sentence, at):
+                continue  # a condition, not a claim
             noun, kind = counted_noun(rest)
             if currency:
                 kind = currency
@@ -550,12 +576,28 @@ def group_claims(claims: Iterable[Claim], topic: str | None = None) -> dict[str,
     return dict(sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])))
 
 
+def once_per_article(claims: Sequence[Claim]) -> list[Claim]:
+    """One claim per (article, figure): an article repeating its 10,000 in three sentences is one
+    report of it (the attributed, earliest-dated one kept).
+
+    >>> len(once_per_article([_toy(10000, who="US"), _toy(10000, who="Washington"), _toy(3000)]))
+    2
+    """
+    kept: dict[tuple, Claim] = {}
+    for c in claims:
+        key = (c.source, c.kind, c.value, "vague" if c.vague else c.qualifier)
+        if key not in kept or (kept[key].who is None and c.who is not None):
+            kept[key] = c
+    return list(kept.values())
+
+
 def main(args, config) -> int:
     """`qa claims [--topic WORD] [--json]`: the figures of the corpus, grouped by what they count."""
     claims = corpus_claims(config)
     groups = group_claims(claims, getattr(args, "topic", None))
     if getattr(args, "json", False):
-        print(json.dumps({k: [c.to_dict() for c in v] for k, v in groups.items()}, ensure_ascii=False, indent=2))
+        print(json.dumps({k: [c.to_dict() for c in once_per_article(v)] for k, v in groups.items()},
+                         ensure_ascii=False, indent=2))
         return 0
     if not groups:
         topics = ", ".join(group_claims(claims))  # what exists, so the user can pick one
@@ -563,6 +605,7 @@ def main(args, config) -> int:
         print(f"No figures found{about}." + (f" Topics: {topics}." if topics else ""), file=sys.stderr)
         return 0
     for kind, claims in groups.items():
+        claims = once_per_article(claims)
         note = "  (reports differ)" if conflicts(claims) else ""
         print(f"{kind}{note}")
         for c in sorted(claims, key=lambda c: c.value):

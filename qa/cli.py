@@ -1,4 +1,4 @@
-"""The `qa` command: ingest, ask, chat, eval, claims."""
+"""The `qa` command: ingest, ask, chat, articles, eval, claims."""
 
 from __future__ import annotations
 
@@ -181,6 +181,24 @@ def cmd_chat(args) -> int:
         history += [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
 
 
+def cmd_articles(args) -> int:
+    """`qa articles`: what is loaded, one line per article (title, date, publisher, chunks)."""
+    from qa.collection import collection_summary, long_date
+
+    assistant = _assistant(args)
+    collection = assistant.retriever.collection()
+    if args.json:
+        rows = [{"source": a.source, "title": a.title, "headline": a.headline, "date": a.date,
+                 "publisher": a.publisher, "chunks": a.chunks} for a in collection.articles]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    print(f"{collection_summary(collection)}.")
+    for a in collection.articles:
+        by = f" — {a.publisher}" if a.publisher else ""
+        print(f"{long_date(a.date):>17}  “{a.title}”{by} ({a.chunks} chunk{'s' if a.chunks != 1 else ''}) [{a.source}]")
+    return 0
+
+
 def cmd_eval(args) -> int:
     from qa.eval.run import main as eval_main
 
@@ -230,6 +248,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="never call a language model")
     store_flag(p)
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("articles", help="list the loaded articles (title, date, publisher, chunks)")
+    p.add_argument("--json", action="store_true")
+    store_flag(p)
+    p.set_defaults(func=cmd_articles)
 
     p = sub.add_parser("eval", help="evaluate answers against a question set")
     p.add_argument("--questions", default=None, help="JSONL question set (default: qa/eval/questions.jsonl)")

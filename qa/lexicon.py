@@ -31,6 +31,14 @@ PRONOUNS = frozenset(
     "he she they him her his hers their theirs them it its this that these those there then such".split()
 )
 
+# A question that continues the last one without a pronoun: "And Moscow?", "Including weapons?",
+# "What happens next?", "Since when have the two been getting closer?", "What about the others?".
+LEANS_BACK = re.compile(
+    r"^\s*(?:and|but|so|also|including|what about|how about|as for|then)\b|\bnext\b|\bthe two\b|\bthe others?\b"
+    r"|\bthe (?:same|latter|former)\b|\bafterwards?\b|\belse\b",
+    re.I,
+)
+
 # --- what a sentence holds ------------------------------------------------------------------------
 
 # Verbs that report speech: "what did X say" is answered by a sentence with one of them.
@@ -92,7 +100,8 @@ COMPARE_Q = re.compile(r"\b(?:compar|differ|versus|vs\b|discrepan|contradict|dis
 FIGURE_Q = re.compile(r"\b(?:counts?|figures|numbers?|estimates?|tall(?:y|ies)|totals?|how many|how much)\b", re.I)
 # Words about figures and reports rather than about what is counted ("how do the counts compare").
 META_WORDS = ("compare comparison differ different count counts figure figures number numbers estimate "
-              "estimates report reports reported total tally versus disagree conflict match")
+              "estimates report reports reported total tally versus disagree conflict match agree articles article "
+              "sources source stories story accounts outlets seem")
 # Words that ask for events in order rather than about one event.
 TIMELINE_WORDS = ("timeline chronology chronological order sequence events event happened happen give list show "
                   "steps step when date dates")
@@ -144,3 +153,76 @@ FILLERS = frozenset("had has have was were is are also previously later earlier 
 
 WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 MONTH_NAMES = "January|February|March|April|May|June|July|August|September|October|November|December"
+
+# --- questions about the whole collection ---------------------------------------------------------
+
+# Nouns for the loaded articles themselves ("the articles", "these stories", "your sources").
+COLLECTION_NOUNS = r"(?:articles|documents|stories|reports|texts|files|sources|news|pieces|corpus|collection)"
+# "Summarize", "give me an overview (of X)", "tl;dr", "what are these articles about": a digest,
+# of everything or of the topic the rest of the question names.
+OVERVIEW_Q = re.compile(
+    r"\bsummar(?:y|ies|ise|ize|ising|izing)\b|\boverview\b|\btl;?\s?dr\b|\bgist\b|\brecap\b|\bdigest\b"
+    r"|\bbrief me\b|\b(?:main|key) (?:points|stories|topics|themes|events)\b|\bin a nutshell\b"
+    r"|\bwhat (?:are|is) (?:the|these|those|your|all the) " + COLLECTION_NOUNS + r" (?:all )?about\b"
+    r"|\bwhat do (?:the|these|those|your) " + COLLECTION_NOUNS + r" (?:say|cover|report)\b",
+    re.I,
+)
+# The words of an overview request that are not its topic ("give me an overview of how X" -> X).
+OVERVIEW_WORDS = ("summary summaries summarize summarise summarizing summarising overview tl dr tldr gist recap "
+                  "digest brief main key points stories topics themes events nutshell articles article "
+                  "documents texts files sources news pieces corpus collection cover covered report reports "
+                  "give short quick please provide write")
+# "What happened on Thursday / on 29 October / this week", "anything on Friday?": a day's events
+# (a dated question also names a time; the classifier checks that).
+HAPPENED_Q = re.compile(
+    r"^\s*(?:and\s+|so\s+|ok(?:ay)?,?\s+)?(?:what|which events?|tell me what|anything|something)\b.{0,24}?"
+    r"\b(?:happen(?:ed|s|ing)?|occurr?(?:ed|s|ing)?|took place|went on|was going on|was new|was reported)\b"
+    r"|^\s*(?:and\s+|so\s+)?(?:anything|news|events)\b(?:\s+(?:else|new|at all))?\s+(?:on|from|for|in|this|last)\b",
+    re.I,
+)
+# "Which article is most recent?", "what's the latest?", "the oldest report": publication dates
+# ("the oldest dog" is a fact, not a question about the articles).
+LATEST_Q = re.compile(
+    r"^\s*(?:so\s+|and\s+)?what(?:'s| is| are)? (?:the )?(?:latest|newest|new)(?: news| developments?| updates?)?\s*[?.!]*$"
+    r"|\b(?:latest|most recent|newest|oldest|earliest|least recent)\b(?:\s+[\w-]+){0,2}?\s+"
+    r"(?:article|story|report|news|update|piece|document|development)s?\b"
+    r"|\b(?:article|story|piece|document)s?\b.{0,30}\b(?:latest|most recent|newest|oldest|earliest)\b",
+    re.I,
+)
+# Of those, the ones asking for the earliest publication.
+EARLIEST_Q = re.compile(r"\b(?:oldest|earliest|least recent)\b", re.I)
+# "Which articles do you have", "how many articles", "when were they published", "list the sources".
+CATALOGUE_Q = re.compile(
+    r"\b(?:which|what|list|show|name)\b(?:\s+\w+){0,3}\s+" + COLLECTION_NOUNS + r"\b.*\b(?:have|loaded|got|are there|"
+    r"do you|does it|contain|include|available|know|there)\b"
+    r"|\b(?:list|show|name)\b(?:\s+(?:me|all|the|your|of))*\s+" + COLLECTION_NOUNS + r"\b"
+    r"|\bhow many " + COLLECTION_NOUNS + r"\b"
+    r"|\b(?:when|where|who|by whom)\b.{0,40}\b(?:these|those|the|your|all|they)\b\s*" + COLLECTION_NOUNS
+    + r"?\s*\b(?:published|written|from|dated|publish)\b"
+    r"|\b(?:when|who) (?:published|wrote) (?:the|these|those|your|all|all the) " + COLLECTION_NOUNS + r"\b"
+    r"|\bwhat (?:sources|publishers|outlets)\b",
+    re.I,
+)
+# Small talk and questions about the assistant itself: answered with a short help text, never refused.
+GREETING_ONLY = re.compile(
+    r"^\s*(?:hi|hello|hey|hiya|howdy|yo|greetings|good (?:morning|afternoon|evening|day)|thanks|thank you|"
+    r"thx|cheers|ok(?:ay)?|bye|goodbye)(?:\s+(?:there|again|all|everyone|bot|assistant))?[\s!.,?:)]*$",
+    re.I,
+)
+HELP_Q = re.compile(
+    r"\bwhat (?:can|do|could) you (?:do|help)\b|\bhow (?:does|do) (?:this|it|you) work\b|\bwho are you\b"
+    r"|\bwhat are you\b|\bhow (?:do|can|should) i (?:use|ask)\b|\bwhat (?:can|should|could) i ask\b"
+    r"|^\s*help\b|\bhelp me (?:get started|start)\b|\bhow to use\b|\bwhat is this\b",
+    re.I,
+)
+# Asked across the articles: "how do the articles differ on X", "do the reports agree about X".
+ACROSS_REPORTS_Q = re.compile(
+    r"\b" + COLLECTION_NOUNS + r"\b.{0,40}\b(?:agree|disagree|differ|diverge|contradict|compare|vary|conflict)"
+    r"|\b(?:agree|disagree|differ|diverge|contradict|compare|vary|conflict)\w*\b.{0,40}\b" + COLLECTION_NOUNS + r"\b"
+    r"|\b(?:don'?t|do not|doesn'?t|does not|never) (?:seem to )?agree\b",
+    re.I,
+)
+
+# A figure in a clause opened by one of these is a condition or a supposition, not a report:
+# "would not remain passive if Pyongyang sent thousands of troops".
+HYPOTHETICAL = re.compile(r"\b(?:if|unless|whether|in case|suppose|supposing|hypothetically|were it to)\b", re.I)

@@ -15,17 +15,31 @@ from typing import Literal, Sequence
 from qa.claims import states_figure
 from qa.lexicon import (
     ABOUT_THE_ARTICLE,
+    ACROSS_REPORTS_Q,
+    CATALOGUE_Q,
     COMPARE_Q,
     FIGURE_Q,
+    GREETING_ONLY,
+    HAPPENED_Q,
+    HELP_Q,
+    LEANS_BACK,
+    LATEST_Q,
+    OVERVIEW_Q,
+    DATE_WORDS,
+    NAME_PARTICLES,
+    NOT_PERSON,
     PRONOUNS,
     QUANTITY_Q,
+    QUESTION_WORDS,
     STOPWORDS,
     TIMELINE_Q,
 )
-from qa.text import content_stems, strip_citations, words
+from qa.text import content_stems, stem, strip_citations, words
 from qa.types import Turn
 
-Intent = Literal["fact", "timeline", "comparison", "about_article"]
+Intent = Literal["fact", "timeline", "comparison", "about_article", "overview", "dated", "catalogue", "help"]
+# Intents answered from the whole collection rather than from the passages retrieved for the question.
+COLLECTION_INTENTS = frozenset({"overview", "dated", "catalogue", "help"})
 AnswerType = Literal["number", "amount", "date", "duration", "age", "speech", "person", "name", "place", "reason"]
 
 # Answer types whose answer must hold a thing of that kind: a sentence without one is no answer
@@ -94,7 +108,8 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
     if not history:
         return False
     lowered = [w.lower() for w in words(question)]
-    return any(w in PRONOUNS for w in lowered) or len(content_stems(question)) <= 1
+    return (any(w in PRONOUNS for w in lowered) or len(content_stems(question)) <= 1
+            or bool(LEANS_BACK.search(question)))
 
 
 def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
@@ -107,18 +122,61 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
     ('fact', 'number', True)
     >>> classify("How do the counts of troops compare?").intent
     'comparison'
+    >>> [classify(q).intent for q in ["Summarize the articles", "What happened on Thursday?", "Hello",
+    ...  "Which articles do you have?", "How do the articles differ on the number of troops?",
+    ...  "What did Yoon say on Tuesday?", "What's the latest?", "When was the article published?"]]
+    ['overview', 'dated', 'help', 'catalogue', 'comparison', 'fact', 'dated', 'about_article']
     """
     follow_up = is_follow_up(question, history)
     quantity = bool(QUANTITY_Q.search(question)) and not states_figure(question)
+    return QuestionKind(intent_of(question), answer_type(question), follow_up, quantity)
+
+
+def intent_of(question: str) -> Intent:
+    """What the question asks for as a whole; the first rule that holds decides."""
+    if GREETING_ONLY.search(question) or HELP_Q.search(question):
+        return "help"
     if TIMELINE_Q.search(question):
-        intent: Intent = "timeline"
-    elif COMPARE_Q.search(question) and FIGURE_Q.search(question):
-        intent = "comparison"
-    elif ABOUT_THE_ARTICLE.search(question):
-        intent = "about_article"
-    else:
-        intent = "fact"
-    return QuestionKind(intent, answer_type(question), follow_up, quantity)
+        return "timeline"
+    if OVERVIEW_Q.search(question):
+        return "overview"
+    if (COMPARE_Q.search(question) and FIGURE_Q.search(question)) or ACROSS_REPORTS_Q.search(question):
+        return "comparison"
+    if CATALOGUE_Q.search(question):
+        return "catalogue"
+    if LATEST_Q.search(question):
+        return "dated"
+    if HAPPENED_Q.search(question) and asks_about_a_time(question) and not names_a_topic(question):
+        return "dated"
+    if ABOUT_THE_ARTICLE.search(question):
+        return "about_article"
+    return "fact"
+
+
+def names_a_topic(question: str) -> bool:
+    """Does a "what happened on D" question also name what it is about ("... in Manhattan")? Then it
+    asks for a fact, not for the day's events.
+
+    >>> names_a_topic("What happened on 29 October 2024?"), names_a_topic("Which event took place in Paris on May 10?")
+    (False, True)
+    """
+    from qa.timeline import TIME
+
+    rest = TIME.sub(" ", question)
+    generic = set(content_stems("happened happen happens occurred occur took place event events news anything "
+                                "something new else notable important going reported day date"))
+    return any(s not in generic and not s.isdigit() for s in content_stems(rest))
+
+
+def asks_about_a_time(question: str) -> bool:
+    """Does the question name a day or period ("on Thursday", "on 29 October 2024", "this week")?
+
+    >>> asks_about_a_time("What happened on Thursday?"), asks_about_a_time("What happened to him?")
+    (True, False)
+    """
+    from qa.timeline import time_refs
+
+    return bool(time_refs(question, None))
 
 
 def conversation_context(question: str, history: Sequence[Turn]) -> str:
@@ -134,3 +192,123 @@ def conversation_context(question: str, history: Sequence[Turn]) -> str:
     last_answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
     answer_words = [w for w in words(strip_citations(last_answer)) if w.lower() not in STOPWORDS]
     return f"{last_user} {' '.join(answer_words[:16])}".strip()
+
+
+# --- follow-ups made standalone -------------------------------------------------------------------
+
+PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "his": "'s", "hers": "'s"}
+NAME_RUN = re.compile(rf"\b[A-Z][\w’'.-]*(?:\s+(?:(?:{NAME_PARTICLES})\s+)?[A-Z][\w’'.-]*){{0,3}}")
+# Capitalised words that are not names of people ("Korean", "Polish"): nationality adjectives end so.
+NATIONALITY = re.compile(r"(?:an|ese|ish|ian|ic|i)$")
+
+
+def person_names(text: str) -> list[str]:
+    """Runs of capitalised words that look like a person's name: not places or bodies, not a
+    nationality, not the first word of a sentence unless it runs on into another capitalised word.
+
+    >>> person_names("Who is the Russian ambassador South Korea summoned? Georgy Zinoviev was.")
+    ['Georgy Zinoviev']
+    >>> person_names("Where did Putin deflect questions about North Korean troops?")
+    ['Putin']
+    """
+    names = []
+    for m in NAME_RUN.finditer(text):
+        parts = m.group().split()
+        while parts and (parts[0].lower() in STOPWORDS or parts[0].lower() in QUESTION_WORDS):
+            parts = parts[1:]
+        parts = [p.rstrip(".,’'") for p in parts]
+        parts = [p[:-2] if p.endswith(("'s", "’s")) else p for p in parts]
+        if not parts or any(p.lower() in NOT_PERSON or p.lower() in DATE_WORDS or p.lower() in STOPWORDS
+                            for p in parts):
+            continue
+        if len(parts) == 1:
+            start = m.start() + m.group().index(parts[0])
+            sentence_start = start == 0 or re.search(r"[.!?]\s*$", text[:start])
+            if sentence_start or NATIONALITY.search(parts[0]) or not parts[0].isalpha() or parts[0].isupper():
+                continue
+        names.append(" ".join(parts))
+    return names
+
+
+def _last_topic(history: Sequence[Turn]) -> str:
+    """What the last question that names something asked about, itself made standalone, without its
+    question word ("What did Russia's lower house vote on?" -> "Russia's lower house vote on")."""
+    for i in range(len(history) - 1, -1, -1):
+        turn = history[i]
+        if turn.role != "user":
+            continue
+        asked = standalone(turn.content, history[:i]) if i else turn.content
+        if len(content_stems(asked)) < 2:
+            continue
+        asked = re.sub(r"\s*[()?;]+\s*", " ", strip_citations(asked)).strip()
+        return re.sub(r"^\s*(?:and\s+)?(?:what|which|who|whom|whose|when|where|why|how(?: many| much| long| old)?)\b\s*"
+                      r"(?:did|does|do|is|are|was|were|has|have|had)?\s*", "", asked, flags=re.I)
+    return ""
+
+
+def _answer_news(history: Sequence[Turn], topic: str) -> str:
+    """The words of the last answer's first sentence that the topic does not already hold (what the
+    answer added: "it" may be the balloon the answer named)."""
+    last = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    known = set(content_stems(topic))
+    news = [w for w in words(_first_sentence(last)) if w.lower() not in STOPWORDS and stem(w) not in known]
+    return " ".join(news[:8])
+
+
+def referent(history: Sequence[Turn]) -> str | None:
+    """The person a "he" or "she" most likely points to: one named in the last question that names
+    someone, else the first one the last answer names."""
+    for role in ("user", "assistant"):
+        for turn in reversed([t for t in history if t.role == role][-2:]):
+            names = person_names(strip_citations(turn.content))
+            if names:
+                return names[0]
+    return None
+
+
+def _first_sentence(text: str) -> str:
+    text = strip_citations(text).strip()
+    m = re.search(r"(?<=[.!?])\s+(?=[A-Z\"“])", text)
+    return text[: m.start()] if m else text
+
+
+def standalone(question: str, history: Sequence[Turn]) -> str:
+    """A follow-up rewritten to stand alone: a person pronoun replaced by the person the conversation
+    last named, and what the last exchange was about added to a question that leans on it ("it",
+    "When?"); any other question as it is.
+
+    >>> h = [Turn("user", "Who is Kim Jong Gyu?"), Turn("assistant", "Kim Jong Gyu is a vice foreign minister. [1]")]
+    >>> standalone("What did he say?", h)
+    'What did Kim Jong Gyu say?'
+    >>> standalone("When?", [Turn("user", "What did Russia's lower house vote on?"), Turn("assistant", "It voted to ratify the treaty. [1]")])
+    "When? (Russia's lower house vote on; voted ratify treaty)"
+    """
+    if not is_follow_up(question, history):
+        return question
+    out = question
+    person = referent(history)
+    if person:
+        def swap(m: re.Match) -> str:
+            word = m.group()
+            if word.lower() == "her":  # "call her" (him) or "her husband" (his)
+                after = question[m.end():].split()
+                nxt = after[0].lower().strip("?.,!") if after else ""
+                return person + ("'s" if nxt and nxt not in STOPWORDS and nxt.isalpha() else "")
+            return person + PERSON_PRONOUNS[word.lower()]
+        out = re.sub(r"\b(?:he|she|him|his|her|hers)\b", swap, out, flags=re.I)
+    topic = _last_topic(history)
+    leans = len(content_stems(out)) < 3 or re.search(r"\b(?:it|its|this|that|they|them|their|there|then|these|those)\b", out, re.I)
+    lent = [topic, _answer_news(history, topic)] if leans else [topic]
+    lent = [x for x in lent if x and not set(content_stems(x)) <= set(content_stems(out))]
+    return f"{out} ({'; '.join(lent)})" if lent else out
+
+
+def read_question(question: str, history: Sequence[Turn] = ()) -> "Ask":
+    """The question as the answerers get it: classified on its own words, rewritten to stand alone
+    when it is a follow-up, with the conversation's words for searching. The one way a question is
+    read, whether it comes from `qa ask`, `qa chat`, the web chat or `answer(history=...)`."""
+    from qa.types import Ask
+
+    turns = tuple(history)
+    kind = classify(question, turns)
+    return Ask(standalone(question, turns), kind, turns, conversation_context(question, turns), asked=question)

@@ -10,14 +10,20 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, PrivateAttr
 
+import dataclasses
 import math
+import os
 import re
+import threading
+
+import numpy as np
 
 from qa.lexicon import QUESTION_WORDS, STOPWORDS
+from qa.questions import COLLECTION_INTENTS
 from qa.spelling import Speller, english_words
 from qa.store import ChunkStore, passage_from
 from qa.text import stem, words
-from qa.types import Ask, Correction, Evidence, Passage
+from qa.types import ArticleInfo, Ask, Chunk, Collection, Correction, Evidence, Passage
 
 
 def reciprocal_rank_fusion(rankings: list[list[str]], k: int = 60) -> dict[str, float]:
@@ -88,6 +94,9 @@ class HybridRetriever(BaseRetriever):
     per_source_cap: int = 2
     rrf_k: int = 60
     _speller: Speller | None = PrivateAttr(default=None)  # rebuilt when the index's vocabulary changes
+    # The whole collection, read once per index version (see `collection`).
+    _collection: tuple | None = PrivateAttr(default=None)
+    _collection_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
         return self._search(query, k)[0]
@@ -113,7 +122,50 @@ class HybridRetriever(BaseRetriever):
             absent_weight=idf(0, max(self.store.keywords.count(), 1)),
             corrections=corrections,
             pool=tuple(pool),
+            collection=self.collection_for(ask) if ask.kind.intent in COLLECTION_INTENTS else None,
         )
+
+    # --- the whole collection ----------------------------------------------------------------------
+    def index_version(self) -> tuple:
+        """Changes whenever the store's contents do: the keyword index mirrors the collection, and
+        its files change with every write."""
+        path = self.store.keywords.path
+        stats = []
+        for p in (path, f"{path}-wal"):
+            try:
+                st = os.stat(p)
+                stats.append((st.st_mtime_ns, st.st_size))
+            except FileNotFoundError:
+                stats.append(None)
+        return (self.store.keywords.count(), *stats)
+
+    def collection(self, with_vectors: bool = False) -> Collection:
+        """Every article and chunk (and with `with_vectors`, every chunk's unit vector from Chroma),
+        read once per index version: an overview of 600 articles must not re-read 10,000 chunks."""
+        version = self.index_version()
+        with self._collection_lock:
+            cached = self._collection
+            if cached is None or cached[0] != version:
+                cached = (version, read_collection(self.store))
+            if with_vectors and cached[1].vectors is None:
+                cached = (version, with_chunk_vectors(self.store, cached[1]))
+            self._collection = cached
+        return cached[1]
+
+    def collection_for(self, ask: Ask) -> Collection:
+        """The collection as `ask` needs it: an overview gets the vectors, and a topic overview the
+        similarity of every chunk to its topic."""
+        if ask.kind.intent != "overview":
+            return self.collection()
+        from qa.collection import topic_words
+
+        col = self.collection(with_vectors=True)
+        topic = topic_words(ask.question)
+        if not topic or col.vectors is None or not len(col.vectors):
+            return col
+        query = np.asarray(self.store.embedding.embed_query(topic), dtype=np.float32)
+        query /= max(float(np.linalg.norm(query)), 1e-9)
+        return dataclasses.replace(col, relevance=col.vectors @ query, topic=topic)
 
     def weights(self, text: str) -> tuple[dict[str, float], list[str]]:
         """IDF weight per content stem of `text` (a word few chunks use says more about what is
@@ -196,6 +248,43 @@ class HybridRetriever(BaseRetriever):
             Document(id=p.chunk.id, page_content=p.chunk.text, metadata={**p.chunk.metadata(), "score": p.score})
             for p in self.search(query)
         ]
+
+
+def read_collection(store: ChunkStore) -> Collection:
+    """Every chunk of the keyword index (which mirrors Chroma), grouped into articles."""
+    keywords = store.keywords
+    ids = sorted(keywords.ids())
+    chunks = [Chunk.from_metadata(text, meta) for text, meta in keywords.get(ids).values()]
+    chunks.sort(key=lambda c: (c.source, c.start))
+    from qa.collection import article_info, by_date
+
+    counts: dict[str, int] = {}
+    leads: dict[str, Chunk] = {}
+    for c in chunks:
+        counts[c.source] = counts.get(c.source, 0) + 1
+        leads.setdefault(c.source, c)
+    articles: list[ArticleInfo] = [article_info(leads[s], counts[s]) for s in leads]
+    return Collection(articles=tuple(by_date(articles)), chunks=tuple(chunks))
+
+
+def with_chunk_vectors(store: ChunkStore, col: Collection) -> Collection:
+    """The collection with each chunk's vector as Chroma holds it, normalised to unit length (chunks
+    Chroma lacks are left out)."""
+    found: dict[str, list[float]] = {}
+    total = store.count()
+    for offset in range(0, total, 5000):
+        got = store.collection.get(limit=5000, offset=offset, include=["embeddings", "metadatas"])
+        found.update((str(m["chunk_id"]), v) for m, v in zip(got["metadatas"], got["embeddings"]))
+    keep = [i for i, c in enumerate(col.chunks) if c.id in found]
+    dim = len(next(iter(found.values()))) if found else 0
+    vectors = np.asarray([found[col.chunks[i].id] for i in keep], dtype=np.float32).reshape(len(keep), dim)
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    chunks = tuple(col.chunks[i] for i in keep)
+    row = {a.source: i for i, a in enumerate(col.articles)}
+    sums = np.zeros((len(col.articles), dim), dtype=np.float32)
+    np.add.at(sums, [row[c.source] for c in chunks], vectors)
+    articles = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-9)
+    return dataclasses.replace(col, chunks=chunks, vectors=vectors, article_vectors=articles)
 
 
 def idf(df: int, n: int) -> float:

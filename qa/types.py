@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Mapping
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from qa.questions import QuestionKind
 
 
@@ -158,6 +160,7 @@ class Ask:
     kind: "QuestionKind"
     history: tuple[Turn, ...] = ()
     context: str = ""  # what the conversation lends a follow-up ("he" -> the last answer's names)
+    asked: str = ""  # the user's own words, when `question` is a follow-up rewritten to stand alone
 
     @property
     def query(self) -> str:
@@ -174,6 +177,34 @@ class Correction:
 
 
 @dataclass(frozen=True)
+class ArticleInfo:
+    """One loaded article as the catalogue shows it. `title` is the article's headline, or one
+    derived from its first sentence when it has none (`headline` says which)."""
+
+    source: str
+    title: str
+    date: str | None
+    publisher: str | None
+    chunks: int
+    lead: Chunk  # the chunk the article starts with
+    headline: bool = True
+
+
+@dataclass(frozen=True, eq=False)
+class Collection:
+    """The whole collection, for questions about all of it (overviews, a day's events, the catalogue):
+    every article, every chunk, and — for overviews — each chunk's unit vector and its similarity to
+    the question's topic. Filled by the retriever (which owns the store), cached per index version."""
+
+    articles: tuple[ArticleInfo, ...]  # by publication date (undated last), then source
+    chunks: tuple[Chunk, ...] = ()
+    vectors: "np.ndarray | None" = None  # one unit row per chunk, in `chunks` order
+    relevance: "np.ndarray | None" = None  # cosine of each chunk to the topic asked about, if any
+    topic: str = ""  # the topic words of the question ("overview of X" -> X); "" for everything
+    article_vectors: "np.ndarray | None" = None  # one unit row per article (its chunks' mean), in `articles` order
+
+
+@dataclass(frozen=True)
 class Evidence:
     """What retrieval found for an `Ask`: the passages to answer from, and what the store knows about
     the question's words (so that answerers need no store of their own)."""
@@ -185,6 +216,7 @@ class Evidence:
     absent_weight: float = 0.0  # the IDF weight a word no article uses would have
     corrections: tuple[Correction, ...] = ()
     pool: tuple[Passage, ...] = ()  # a wider set, for gathering every report of a figure
+    collection: Collection | None = None  # for questions about the whole collection only
 
 
 @dataclass(frozen=True)

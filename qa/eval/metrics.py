@@ -169,6 +169,15 @@ def _share(flags: list[bool]) -> float | None:
     return _mean([1.0 if f else 0.0 for f in flags])
 
 
+def distinct_sources(citations: list[dict]) -> int:
+    """How many different articles an answer cites (an overview should draw on several).
+
+    >>> distinct_sources([{"source": "a.txt"}, {"source": "b.txt"}, {"source": "a.txt"}])
+    2
+    """
+    return len({c["source"] for c in citations})
+
+
 def summarize(results: list[dict], k: int) -> dict:
     """Summary metrics over graded result records (each has the `Grade` fields plus "answerable",
     "refused", "answer", "category" and "latency_ms"). Shares are 0-1; None where nothing applies.
@@ -189,6 +198,7 @@ def summarize(results: list[dict], k: int) -> dict:
     cited = sum(r["citations_total"] for r in answered)
     latencies = [r["latency_ms"] for r in results]
     lengths = [len(r["answer"].split()) for r in results if not r["refused"]]
+    overviews = [r for r in results if r["category"] == "overview" and not r["refused"]]
     categories: dict[str, list[bool]] = {}
     for r in results:
         categories.setdefault(r["category"], []).append(bool(r["correct"]))
@@ -208,6 +218,7 @@ def summarize(results: list[dict], k: int) -> dict:
         "refusal_accuracy": _share([r["refused"] for r in unanswerable]),
         "false_refusals": sum(r["refused"] for r in answerable),
         "median_answer_words": statistics.median(lengths) if lengths else None,
+        "overview_articles": _mean([distinct_sources(r.get("citations") or []) for r in overviews]),
         "latency_p50_ms": percentile(latencies, 50),
         "latency_p95_ms": percentile(latencies, 95),
         "per_category": {

@@ -37,6 +37,7 @@ ROWS = [
     ("refusal_accuracy", "refusal accuracy", "share"),
     ("false_refusals", "false refusals", "count"),
     ("median_answer_words", "median answer words", "count"),
+    ("overview_articles", "distinct articles cited (overviews)", "count"),
     ("latency_p50_ms", "latency p50 ms", "ms"),
     ("latency_p95_ms", "latency p95 ms", "ms"),
     ("k", "k (passages retrieved)", "count"),

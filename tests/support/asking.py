@@ -7,14 +7,14 @@ import math
 import re
 
 from qa.lexicon import QUESTION_WORDS, STOPWORDS
-from qa.questions import classify, conversation_context
+from qa.questions import read_question
 from qa.text import stem, words
 from qa.types import Ask, Evidence, Passage, Turn
 
 
 def make_ask(question: str, history=()) -> Ask:
     turns = tuple(t if isinstance(t, Turn) else Turn(t["role"], t["content"]) for t in history)
-    return Ask(question, classify(question, turns), turns, conversation_context(question, turns))
+    return read_question(question, turns)
 
 
 def _weights(text: str, passages: list[Passage]) -> tuple[dict[str, float], list[str]]:

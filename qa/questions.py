@@ -257,8 +257,15 @@ def _answer_news(history: Sequence[Turn], topic: str) -> str:
 
 def referent(history: Sequence[Turn]) -> str | None:
     """The person a "he" or "she" most likely points to: one named in the last question that names
-    someone, else the first one the last answer names."""
-    for role in ("user", "assistant"):
+    someone, else the first one the last answer names; when the last question asked for a person or
+    a name ("Which ambassador did they summon?"), the person the answer named comes first.
+
+    >>> referent([Turn("user", "Which ambassador did Paris summon?"), Turn("assistant", "Paris summoned Jean Dupont. [1]")])
+    'Jean Dupont'
+    """
+    last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
+    order = ("assistant", "user") if answer_type(last_user) in {"person", "name"} else ("user", "assistant")
+    for role in order:
         for turn in reversed([t for t in history if t.role == role][-2:]):
             names = person_names(strip_citations(turn.content))
             if names:

@@ -22,7 +22,7 @@ import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
 from qa.lexicon import AGE, DATE_WORDS, DURATION, MONEY, NAME_PARTICLES, NOT_PERSON, NUMBER_WORDS, SPEECH_VERBS, STOPWORDS
-from qa.text import pieces, stem, words
+from qa.text import pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
@@ -198,6 +198,7 @@ FEATURES = (
     "article_lead",  # the passage opens the article
     "length",  # words, over 40
     "pair",  # two adjacent sentences rather than one
+    "lex_vs_passage_best",  # lex over the best lex among the candidates of the same passage
     "unknown",  # share of the question's IDF weight carried by words no article uses
     "name_asked",  # a new name, and the question asks for a name, person or place
     "figure_asked",  # a new figure, and the question asks for a number or an amount
@@ -273,6 +274,7 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
             float(chunk.start == 0),
             min(len(words(c.text)), 80) / 40,
             float(c.sentences == 2),
+            0.0,  # lex_vs_passage_best, filled below
             unknown,
             float(has_name and asks_name),
             float(has_figure and asks_figure),
@@ -284,6 +286,14 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
     if len(rows):
         best = x[:, 0].max()
         x[:, 4] = x[:, 0] / best if best > 0 else 0.0
+        # Sentences of one passage share its passage-level features: this tells them apart.
+        column = FEATURES.index("lex_vs_passage_best")
+        by_passage: dict[str, float] = {}
+        for c, lex in zip(cands, x[:, 0]):
+            by_passage[c.passage.chunk.id] = max(by_passage.get(c.passage.chunk.id, 0.0), lex)
+        for row, (c, lex) in enumerate(zip(cands, x[:, 0])):
+            top = by_passage[c.passage.chunk.id]
+            x[row, column] = lex / top if top > 0 else 0.0
     return x
 
 
@@ -390,8 +400,10 @@ class ExtractiveReader:
         return self._model or ReaderModel.load()
 
     def rank(self, ask: Ask, evidence: Evidence) -> tuple[list[Candidate], float]:
-        """The candidates, most probable first, and the probability that the articles answer at all."""
-        cands = candidates(evidence.passages)
+        """The candidates, most probable first, and the probability that the articles answer at all.
+        A sentence an earlier answer of the conversation already gave is no answer to a follow-up."""
+        said = [strip_citations(t.content) for t in ask.history if t.role == "assistant"]
+        cands = [c for c in candidates(evidence.passages) if not any(c.text in earlier for earlier in said)]
         if not cands:
             return [], 0.0
         x = features(ask, evidence, cands, self.k, self.fetch_k)

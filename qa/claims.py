@@ -28,7 +28,7 @@ from qa.lexicon import (ABOUT, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS,
                         HYPOTHETICAL, META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, SCALES, SPEECH, UPPER, VAGUE)
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import Article
-from qa.text import STOPWORDS, content_stems, for_terminal
+from qa.text import STOPWORDS, content_stems, strip_citations, for_terminal
 from qa.timeline import MONTH_NAMES, TimeRef, time_refs, timeline_draft, topic_keys
 from qa.types import Ask, Citation, Draft, Evidence, Passage
 
@@ -510,7 +510,7 @@ def with_other_reports(ask: Ask, evidence: Evidence, draft: Draft) -> Draft:
     question = ask.question
     if states_figure(question):
         return draft
-    text = re.sub(r"\s*\[\d+\]", "", draft.text)
+    text = strip_citations(draft.text)
     pool = _pool(evidence)
     for claim in claims_in(text, source="answer"):
         if claim.vague or named_speaker(claim, question):

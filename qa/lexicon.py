@@ -141,7 +141,7 @@ SPEECH = re.compile(
     r"claiming|accused|accusing|accuses|announced|announces|confirmed|confirms|estimated|estimates|"
     r"indicated|briefed|alleged|alleges|warned|believes|believed|observed)\b"
 )
-# Lowercase nouns that may end a speaker's name ("U.S. officials", "Seoul's spy agency").
+# Lowercase nouns that may end a speaker's name ("U.S. officials", "the capital's spy agency").
 AGENT_NOUNS = frozenset(
     """officials official agency ministry media intelligence service services government spokesperson
     spokesman spokeswoman sources source analysts experts lawmakers mission office military army

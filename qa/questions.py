@@ -102,7 +102,7 @@ def is_follow_up(question: str, history: Sequence[Turn]) -> bool:
 
     >>> is_follow_up("What did he say in response?", [Turn("user", "Who?")])
     True
-    >>> is_follow_up("Which Russian ambassador did Seoul summon?", [Turn("user", "Who?")])
+    >>> is_follow_up("Which French ambassador did Rome summon?", [Turn("user", "Who?")])
     False
     """
     if not history:
@@ -117,7 +117,7 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
 
     >>> classify("Give me a timeline of the treaty").intent
     'timeline'
-    >>> k = classify("How many troops did North Korea send?")
+    >>> k = classify("How many troops did Ruritania send?")
     >>> k.intent, k.answer_type, k.asks_quantity
     ('fact', 'number', True)
     >>> classify("How do the counts of troops compare?").intent
@@ -183,8 +183,8 @@ def conversation_context(question: str, history: Sequence[Turn]) -> str:
     """For a follow-up, the words the conversation lends it: the last question and the content words
     of the last answer; for a standalone question, nothing.
 
-    >>> conversation_context("What did he say?", [Turn("user", "Who was summoned?"), Turn("assistant", "Georgy Zinoviev was. [1]")])
-    'Who was summoned? Georgy Zinoviev'
+    >>> conversation_context("What did he say?", [Turn("user", "Who was summoned?"), Turn("assistant", "Jean Dupont was. [1]")])
+    'Who was summoned? Jean Dupont'
     """
     if not is_follow_up(question, history):
         return ""
@@ -198,7 +198,7 @@ def conversation_context(question: str, history: Sequence[Turn]) -> str:
 
 PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "his": "'s", "hers": "'s"}
 NAME_RUN = re.compile(rf"\b[A-Z][\w’'.-]*(?:\s+(?:(?:{NAME_PARTICLES})\s+)?[A-Z][\w’'.-]*){{0,3}}")
-# Capitalised words that are not names of people ("Korean", "Polish"): nationality adjectives end so.
+# Capitalised words that are not names of people ("Ruritanian", "Polish"): nationality adjectives end so.
 NATIONALITY = re.compile(r"(?:an|ese|ish|ian|ic|i)$")
 
 
@@ -206,10 +206,10 @@ def person_names(text: str) -> list[str]:
     """Runs of capitalised words that look like a person's name: not places or bodies, not a
     nationality, not the first word of a sentence unless it runs on into another capitalised word.
 
-    >>> person_names("Who is the Russian ambassador South Korea summoned? Georgy Zinoviev was.")
-    ['Georgy Zinoviev']
-    >>> person_names("Where did Putin deflect questions about North Korean troops?")
-    ['Putin']
+    >>> person_names("Who is the Italian ambassador North Ruritania summoned? Jean Dupont was.")
+    ['Jean Dupont']
+    >>> person_names("Where did Dupont deflect questions about Ruritanian troops?")
+    ['Dupont']
     """
     names = []
     for m in NAME_RUN.finditer(text):
@@ -284,9 +284,9 @@ def standalone(question: str, history: Sequence[Turn]) -> str:
     last named, and what the last exchange was about added to a question that leans on it ("it",
     "When?"); any other question as it is.
 
-    >>> h = [Turn("user", "Who is Kim Jong Gyu?"), Turn("assistant", "Kim Jong Gyu is a vice foreign minister. [1]")]
+    >>> h = [Turn("user", "Who is Anna Maria Berg?"), Turn("assistant", "Anna Maria Berg is a vice foreign minister. [1]")]
     >>> standalone("What did he say?", h)
-    'What did Kim Jong Gyu say?'
+    'What did Anna Maria Berg say?'
     >>> standalone("When?", [Turn("user", "What did Russia's lower house vote on?"), Turn("assistant", "It voted to ratify the treaty. [1]")])
     "When? (Russia's lower house vote on; voted ratify treaty)"
     """

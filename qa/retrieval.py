@@ -294,11 +294,11 @@ def idf(df: int, n: int) -> float:
 
 def surface_form(term: str, passages: list[Passage]) -> str:
     """The shortest word of the passages that an index term (a Porter stem) stands for, as written
-    there ("summon" -> "summoned", "seoul" -> "Seoul"); the term itself when none is found.
+    there ("summon" -> "summoned", "london" -> "London"); the term itself when none is found.
 
     >>> from qa.types import Chunk
-    >>> surface_form("seoul", [Passage(Chunk("i", "a", "Seoul summoned him.", 0, 19), 1.0)])
-    'Seoul'
+    >>> surface_form("london", [Passage(Chunk("i", "a", "London summoned him.", 0, 20), 1.0)])
+    'London'
     """
     found = sorted(
         {w for p in passages for w in words(p.chunk.text) if w.lower().startswith(term)}, key=lambda w: (len(w), w)

@@ -1,5 +1,5 @@
 """Spelling correction against the collection's own vocabulary: a question word no article uses is read
-as the closest word the articles do use ("Seul" -> "Seoul", "embasador" -> "ambassador").
+as the closest word the articles do use ("Londn" -> "London", "embasador" -> "ambassador").
 
 The vocabulary is the keyword index's (Porter stems with their chunk counts), so a correction can
 only ever point at a word that is in the articles.
@@ -25,7 +25,7 @@ def english_words() -> frozenset[str]:
 def edit_distance(a: str, b: str, limit: int = 3) -> int:
     """Levenshtein distance, with adjacent transpositions counted as one edit; gives up past `limit`.
 
-    >>> edit_distance("seul", "seoul"), edit_distance("embasador", "ambassador"), edit_distance("form", "from")
+    >>> edit_distance("londn", "london"), edit_distance("embasador", "ambassador"), edit_distance("form", "from")
     (1, 2, 1)
     """
     if abs(len(a) - len(b)) > limit:
@@ -48,7 +48,7 @@ def allowed_edits(word: str) -> int:
     """How many edits a correction may make: none for short words (too many near neighbours), one up
     to six letters, two beyond.
 
-    >>> [allowed_edits(w) for w in ["tax", "seul", "sumon", "embasador"]]
+    >>> [allowed_edits(w) for w in ["tax", "londn", "sumon", "embasador"]]
     [0, 1, 1, 2]
     """
     if len(word) <= 3:
@@ -64,9 +64,9 @@ def _grams(word: str) -> set[str]:
 class Speller:
     """Corrects words against a vocabulary of {term: number of chunks holding it}.
 
-    >>> Speller({"seoul": 40, "soul": 1, "ambassador": 12, "summon": 3}).correct("seul")
-    'seoul'
-    >>> Speller({"seoul": 40}).correct("paris") is None
+    >>> Speller({"london": 40, "lemon": 1, "ambassador": 12, "summon": 3}).correct("londn")
+    'london'
+    >>> Speller({"london": 40}).correct("paris") is None
     True
     """
 

@@ -111,7 +111,11 @@ class Specialists:
             differ = quantity_draft(ask, evidence)
             if differ is not None:
                 return differ
-        return with_other_reports(ask, evidence, draft)
+        if ask.kind.asks_quantity or ask.kind.answer_type in {"number", "amount"}:
+            # "Other reports differ" only when the figure is what was asked ("Why did they send
+            # troops?" is not a question about how many).
+            return with_other_reports(ask, evidence, draft)
+        return draft
 
     def answer(self, ask: Ask, evidence: Evidence) -> Draft:
         draft = self.special(ask, evidence)

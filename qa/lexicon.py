@@ -83,6 +83,14 @@ DURATION = re.compile(
 # A person's age ("aged 71", "71-year-old", "71 years old", "(71)").
 AGE = re.compile(r"\b(?:aged\s+\d{1,3}|\d{1,3}[- ]years?[- ]old|\d{1,3}-year-old)\b|,\s*\d{1,3},", re.IGNORECASE)
 
+# Text addressed to an AI rather than to readers (a prompt injection planted in an article): quoted
+# when asked about, never joined to another sentence to make an answer.
+INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+)?(?:previous|prior|above|earlier)\s+"
+    r"(?:instructions?|prompts?|rules?)\b|\b(?:you are now|system prompt|as an ai)\b",
+    re.IGNORECASE,
+)
+
 # --- questions ------------------------------------------------------------------------------------
 
 # Questions about the articles themselves rather than the events: who published them, and when.

@@ -262,9 +262,12 @@ def referent(history: Sequence[Turn]) -> str | None:
 
     >>> referent([Turn("user", "Which ambassador did Paris summon?"), Turn("assistant", "Paris summoned Jean Dupont. [1]")])
     'Jean Dupont'
+    >>> referent([Turn("user", "Who is Anna Berg?"), Turn("assistant", "The Polish envoy Anna Maria Berg. [1]")])
+    'Anna Berg'
     """
     last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
-    order = ("assistant", "user") if answer_type(last_user) in {"person", "name"} else ("user", "assistant")
+    asks_for_someone = answer_type(last_user) in {"person", "name"} and not re.match(r"\s*who(?:'s| is| was)\b", last_user, re.I)
+    order = ("assistant", "user") if asks_for_someone else ("user", "assistant")
     for role in order:
         for turn in reversed([t for t in history if t.role == role][-2:]):
             names = person_names(strip_citations(turn.content))

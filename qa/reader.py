@@ -21,7 +21,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
-from qa.lexicon import AGE, DATE_WORDS, DURATION, MONEY, NAME_PARTICLES, NOT_PERSON, NUMBER_WORDS, SPEECH_VERBS, STOPWORDS
+from qa.lexicon import (AGE, DATE_WORDS, DURATION, INSTRUCTION, MONEY, NAME_PARTICLES, NOT_PERSON, NUMBER_WORDS,
+                        SPEECH_VERBS, STOPWORDS)
 from qa.text import pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
@@ -166,7 +167,7 @@ def candidates(passages: Sequence[Passage], min_chars: int = 25) -> list[Candida
             if text not in seen:
                 seen.add(text)
                 out.append(Candidate(rank, p, a, b, text, i, stems[i], window))
-            if i + 1 < len(spans):
+            if i + 1 < len(spans) and not any(INSTRUCTION.search(p.chunk.text[x:y]) for x, y in spans[i : i + 2]):
                 end = spans[i + 1][1]
                 pair = p.chunk.text[a:end]
                 if pair not in seen:

@@ -251,7 +251,9 @@ def test_a_plain_answer_stating_a_contradicted_figure_gets_the_other_reports():
     cite = Citation.of(1, BORDER[2].chunk, 0, len(BORDER[2].chunk.text))
     inner = Inner("Harlan accused Ruritania of sending 10,000 soldiers to Freedonia. [1]", [cite])
     assert ask(inner, "What did Harlan accuse Ruritania of?", BORDER) is inner.draft
-    draft = ask(inner, "Where were Ruritanian soldiers sent?", BORDER)
+    # Only a question about the figure gets the other reports of it (issue 12: none unasked).
+    assert ask(inner, "Where were Ruritanian soldiers sent?", BORDER) is inner.draft
+    draft = ask(inner, "What number of Ruritanian soldiers were sent to Freedonia?", BORDER)
     assert draft.conflict and draft.text.startswith(inner.draft.text)
     assert "Other reports differ" in draft.text and "1,500" in draft.text
     assert [c.n for c in draft.citations] == list(range(1, len(draft.citations) + 1))

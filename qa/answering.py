@@ -97,7 +97,10 @@ class Specialists:
         if intent == "about_article":
             return article_draft(evidence)
         if intent == "timeline":
-            return timeline_draft(ask.question, ask.query, evidence.passages)
+            # Every dated event of the topic: the retriever's whole ranking, not only the top k.
+            seen = {p.chunk.id for p in evidence.passages}
+            pool = list(evidence.passages) + [p for p in evidence.pool if p.chunk.id not in seen]
+            return timeline_draft(ask.question, ask.query, pool)
         if intent == "comparison":
             figures = comparison_draft(ask, evidence) if self.check_figures else None
             return figures or across_draft(ask, evidence)

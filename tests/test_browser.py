@@ -229,6 +229,13 @@ def test_desktop_chat(desktop):
     assert page.locator('#qa-chat [data-testid="user"]').nth(3).inner_text().strip() == evil
     assert page.locator("#qa-chat script, #qa-chat img[src=x], #qa-sources script").count() == 0
 
+    # A question about the whole collection: a dated, cited digest, one bullet per article.
+    ask(page, "Summarize the articles", 5)
+    overview = page.locator('#qa-chat [data-testid="bot"]').nth(4)
+    assert overview.locator("li").count() >= 3
+    assert overview.locator("a.qa-ref").count() >= 3
+    page.screenshot(path=str(ARTIFACTS / "desktop-4-overview.png"), full_page=True)
+
     page.click("#qa-clear")
     page.wait_for_function("document.querySelectorAll('#qa-chat [data-testid=\"bot\"]').length === 0")
     assert webui.EMPTY_PANEL[:40] in page.locator("#qa-sources").inner_text()

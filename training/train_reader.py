@@ -258,7 +258,7 @@ answer when nothing is refused; `ceiling` = some candidate holds it):
 
 ```bash
 pip install -e ".[train]"        # scikit-learn, for fitting only
-python training/train_reader.py  # about a minute; reads ../shared/devsets, writes qa/models/reader.json and this card
+python training/train_reader.py  # a few minutes (builds each set's store once); reads ../shared/devsets, writes qa/models/reader.json and this card
 ```
 """
 

@@ -21,8 +21,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
-from qa.lexicon import (AGE, DATE_WORDS, DURATION, INSTRUCTION, MONEY, NAME_PARTICLES, NOT_PERSON, NUMBER_WORDS,
-                        SPEECH_VERBS, STOPWORDS)
+from qa.lexicon import AGE, DATE_WORDS, DURATION, INSTRUCTION, MONEY, NUMBER_WORDS, SPEECH_VERBS, STOPWORDS
+from qa.questions import person_names
 from qa.text import pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
@@ -34,26 +34,15 @@ REASON = re.compile(r"\b(because|since|due to|after|as a result|in order to|so t
 # --- what a sentence holds ------------------------------------------------------------------------
 
 
-def person_names(sentence: str, known: set[str]) -> list[str]:
-    """Runs of two to four capitalised words that look like a person's name and are not in `known`.
+def new_people(sentence: str, known: set[str]) -> list[str]:
+    """The people a sentence names (`qa.questions.person_names`) that the question does not name.
 
-    >>> person_names("Paris summoned the ambassador, Jean Dupont, on Friday.", set())
+    >>> new_people("Paris summoned the ambassador, Jean Dupont, on Friday.", set())
     ['Jean Dupont']
-    >>> person_names("The Central News Agency said so.", set())
-    []
+    >>> new_people("Jean Dupont and Anna Berg met.", {"jean", "dupont"})
+    ['Anna Berg']
     """
-    names = []
-    for m in re.finditer(
-        rf"(?:\b[A-Z][a-z]+(?:-[A-Za-z]+)?\s+(?:(?:{NAME_PARTICLES})\s+)*){{1,3}}[A-Z][a-z]+(?:-[A-Za-z]+)?\b",
-        sentence,
-    ):
-        parts = [p for p in m.group().split() if p[:1].isupper()]
-        if any(p.lower() in NOT_PERSON or p.lower() in STOPWORDS or p.lower() in DATE_WORDS for p in parts):
-            continue
-        if all(stem(p) in known for p in parts):
-            continue
-        names.append(m.group())
-    return names
+    return [n for n in person_names(sentence) if not all(stem(part) in known for part in n.split())]
 
 
 def new_names(sentence: str, known: set[str]) -> list[re.Match]:
@@ -106,7 +95,7 @@ def typed_spans(sentence: str, answer_type: str | None, known: set[str]) -> list
     if answer_type == "speech":
         return [m.span() for m in re.finditer(r"\w+", sentence) if stem(m.group()) in SPEECH_STEMS]
     if answer_type == "person":
-        return [(sentence.index(n), sentence.index(n) + len(n)) for n in person_names(sentence, known)]
+        return [(sentence.index(n), sentence.index(n) + len(n)) for n in new_people(sentence, known) if n in sentence]
     if answer_type in {"name", "place"}:
         return [m.span() for m in new_names(sentence, known)]
     if answer_type == "reason":

@@ -94,21 +94,29 @@ def test_questions_keep_working_while_an_ingest_adds_an_article(tmp_path, minilm
     proc = subprocess.Popen([sys.executable, "-m", "qa.cli", "ingest", "--add", str(new), "--store", str(store)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     rounds, asked, latencies = 0, 0, []
+    during = []
     started = time.perf_counter()
     try:
         while proc.poll() is None or rounds == 0:
             answers, ms, _ = ask_all(assistant.answer, [r["question"] for r in rows])
             rounds, asked, latencies = rounds + 1, asked + len(answers), latencies + ms
-            for row, answer in zip(rows, answers):
-                # The new rows change BM25's word statistics, so the passages' order may shift; the
-                # answer and what it cites must not (the new article is about something else).
-                assert fingerprint(answer)[:2] == alone[row["question"]][:2], row["id"]
+            during.append(answers)
         out, err = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
     assert proc.returncode == 0 and "1 added" in out, err
+    # The new rows change the word statistics (BM25, IDF), so an answer near the reader's refusal
+    # threshold may change with them; what must never happen is an answer from a torn store: each
+    # answer given during the ingest is the one given before it or the one given after it.
+    after = {r["question"]: fingerprint(assistant.answer(r["question"])) for r in rows}
+    for answers in during:
+        for row, answer in zip(rows, answers):
+            q = row["question"]
+            assert fingerprint(answer)[:2] in (alone[q][:2], after[q][:2]), row["id"]
+    changed = [r["id"] for r in rows if after[r["question"]][:2] != alone[r["question"]][:2]]
+    assert len(changed) <= 2, changed  # an unrelated article moves a borderline answer or two (1 of 20 measured)
     print(f"\nconcurrency during ingest: {rounds} rounds of {len(rows)} threads, "
           f"{figures(latencies, time.perf_counter() - started)}")
 

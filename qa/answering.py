@@ -98,9 +98,7 @@ class Specialists:
             return article_draft(evidence)
         if intent == "timeline":
             # Every dated event of the topic: the retriever's whole ranking, not only the top k.
-            seen = {p.chunk.id for p in evidence.passages}
-            pool = list(evidence.passages) + [p for p in evidence.pool if p.chunk.id not in seen]
-            return timeline_draft(ask.question, ask.query, pool)
+            return timeline_draft(ask.question, ask.query, evidence.widened())
         if intent == "comparison":
             figures = comparison_draft(ask, evidence) if self.check_figures else None
             return figures or across_draft(ask, evidence)

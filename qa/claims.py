@@ -483,24 +483,16 @@ def conflict_draft(question: str, passages: Sequence[Passage], kind: str | None 
     return Draft(text=conflict_text(chosen), refused=False, citations=citations, conflict=True)
 
 
-def _pool(evidence: Evidence) -> list[Passage]:
-    """The passages to gather reports of a figure from: the retrieved ones first, then the rest of the
-    retriever's ranking (its per-article cap and top k are made for answering, not for finding every
-    report of a number)."""
-    seen = {p.chunk.id for p in evidence.passages}
-    return list(evidence.passages) + [p for p in evidence.pool if p.chunk.id not in seen]
-
-
 def comparison_draft(ask: Ask, evidence: Evidence) -> Draft | None:
     """"How do the counts compare?": every report of the figure, or None when they agree."""
-    return conflict_draft(ask.query, _pool(evidence), question_kind(ask.query), by_speaker=False)
+    return conflict_draft(ask.query, evidence.widened(), question_kind(ask.query), by_speaker=False)
 
 
 def quantity_draft(ask: Ask, evidence: Evidence) -> Draft | None:
     """"How many ...?" when the reports of that figure disagree; None when they agree."""
     if states_figure(ask.question):
         return None
-    return conflict_draft(ask.query, _pool(evidence), question_kind(ask.query))
+    return conflict_draft(ask.query, evidence.widened(), question_kind(ask.query))
 
 
 def with_other_reports(ask: Ask, evidence: Evidence, draft: Draft) -> Draft:
@@ -511,7 +503,7 @@ def with_other_reports(ask: Ask, evidence: Evidence, draft: Draft) -> Draft:
     if states_figure(question):
         return draft
     text = strip_citations(draft.text)
-    pool = _pool(evidence)
+    pool = evidence.widened()
     for claim in claims_in(text, source="answer"):
         if claim.vague or named_speaker(claim, question):
             continue  # a question naming the speaker asks for that speaker's account

@@ -221,12 +221,13 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
     answer_type = ask.kind.answer_type
     passage_cache: dict[str, tuple[float, float]] = {}
     # The answer is often the name or figure the retrieved sentences keep repeating.
-    found = [[m.group().lower() for m in new_names(c.text, known) + new_figures(c.text, known)] for c in cands]
+    found = [(new_names(c.text, known), new_figures(c.text, known)) for c in cands]
     lowered = [c.text.lower() for c in cands]
     asks_name = answer_type in {"name", "person", "place"}
     asks_figure = answer_type in {"number", "amount"}
     rows = []
-    for c, names in zip(cands, found):
+    for c, (name_matches, figure_matches) in zip(cands, found):
+        names = [m.group().lower() for m in name_matches + figure_matches]
         chunk = c.passage.chunk
         if chunk.id not in passage_cache:
             passage_cache[chunk.id] = (
@@ -237,11 +238,11 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
         seq = [stem(w) for w in words(c.text) if w.lower() not in STOPWORDS]
         content = set(seq)
         typed = bool(typed_spans(c.text, answer_type, known)) if answer_type else False
-        has_name = bool(new_names(c.text, known))
-        has_figure = bool(new_figures(c.text, known))
+        has_name = bool(name_matches)
+        has_figure = bool(figure_matches)
         repeats = max((sum(n in t for t in lowered) - 1 for n in names), default=0)
         title = (chunk.title or "").lower()
-        neighbours = [t for t in (chunk.text[max(0, c.start - 300):c.start], chunk.text[c.end:c.end + 300])]
+        neighbours = (chunk.text[max(0, c.start - 300) : c.start], chunk.text[c.end : c.end + 300])
         rows.append([
             _share(weights, total, c.stems),
             _share(weights, total, c.window),

@@ -218,6 +218,12 @@ class Evidence:
     pool: tuple[Passage, ...] = ()  # a wider set, for gathering every report of a figure
     collection: Collection | None = None  # for questions about the whole collection only
 
+    def widened(self) -> list[Passage]:
+        """The passages, then the rest of the retriever's ranking: for gathering every report of a
+        figure or every dated event, which the top k (capped per article) is not made for."""
+        seen = {p.chunk.id for p in self.passages}
+        return list(self.passages) + [p for p in self.pool if p.chunk.id not in seen]
+
 
 @dataclass(frozen=True)
 class Span:

@@ -90,20 +90,21 @@ def open_page(browser, app_url, viewport):
     return page, off_machine
 
 
-@pytest.fixture
-def desktop(browser, app_url):
-    page, off_machine = open_page(browser, app_url, DESKTOP)
+def _page_of_size(browser, app_url, size):
+    page, off_machine = open_page(browser, app_url, size)
     yield page
     page.close()
     assert off_machine == [], f"the page asked for something not served by the app: {off_machine}"
+
+
+@pytest.fixture
+def desktop(browser, app_url):
+    yield from _page_of_size(browser, app_url, DESKTOP)
 
 
 @pytest.fixture
 def phone(browser, app_url):
-    page, off_machine = open_page(browser, app_url, PHONE)
-    yield page
-    page.close()
-    assert off_machine == [], f"the page asked for something not served by the app: {off_machine}"
+    yield from _page_of_size(browser, app_url, PHONE)
 
 
 def wait_answer(page, turn: int) -> str:

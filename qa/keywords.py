@@ -139,7 +139,7 @@ class KeywordIndex:
         """A value recomputed only when the database files changed (asked per question; on a large
         store a scan costs tens of ms). Shared by all threads: LangChain runs each chain step on a
         fresh thread, so a per-connection cache would be rebuilt on every question."""
-        version = self._version()
+        version = self.version()
         with self._cache_lock:
             if self._cache is None or self._cache[0] != version:
                 self._cache = (version, {})
@@ -148,7 +148,7 @@ class KeywordIndex:
             values[name] = compute(self._db())
         return values[name]
 
-    def _version(self) -> tuple:
+    def version(self) -> tuple:
         """Changes whenever the index's files do (a write here or in another process)."""
         return tuple(
             (st.st_ino, st.st_mtime_ns, st.st_size)
@@ -236,7 +236,7 @@ class KeywordIndex:
         # Counting a common word's postings on a large index takes milliseconds; answers ask for the
         # same words again and again, so the counts are kept (the DF_CACHE_ENTRIES most recently
         # used) until the index changes.
-        version = self._version()
+        version = self.version()
         with self._cache_lock:
             if self._df_version != version:
                 self._df.clear()

@@ -12,7 +12,6 @@ from pydantic import ConfigDict, PrivateAttr
 
 import dataclasses
 import math
-import os
 import re
 import threading
 
@@ -126,23 +125,10 @@ class HybridRetriever(BaseRetriever):
         )
 
     # --- the whole collection ----------------------------------------------------------------------
-    def index_version(self) -> tuple:
-        """Changes whenever the store's contents do: the keyword index mirrors the collection, and
-        its files change with every write."""
-        path = self.store.keywords.path
-        stats = []
-        for p in (path, f"{path}-wal"):
-            try:
-                st = os.stat(p)
-                stats.append((st.st_mtime_ns, st.st_size))
-            except FileNotFoundError:
-                stats.append(None)
-        return (self.store.keywords.count(), *stats)
-
     def collection(self, with_vectors: bool = False) -> Collection:
         """Every article and chunk (and with `with_vectors`, every chunk's unit vector from Chroma),
         read once per index version: an overview of 600 articles must not re-read 10,000 chunks."""
-        version = self.index_version()
+        version = self.store.keywords.version()  # changes with every write to the store
         with self._collection_lock:
             cached = self._collection
             if cached is None or cached[0] != version:

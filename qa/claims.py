@@ -29,7 +29,7 @@ from qa.lexicon import (ABOUT, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS,
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import Article
 from qa.text import STOPWORDS, content_stems, strip_citations, for_terminal
-from qa.timeline import MONTH_NAMES, TimeRef, time_refs, timeline_draft, topic_keys
+from qa.timeline import MONTH_NAMES, TimeRef, time_refs, topic_keys
 from qa.types import Ask, Citation, Draft, Evidence, Passage
 
 TOLERANCE = 0.10  # precise figures within 10% of each other are the same report, rounded differently

@@ -11,7 +11,6 @@ date order, each with its date and citation.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Sequence
 
 import numpy as np

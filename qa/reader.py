@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -22,8 +22,8 @@ import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
 from qa.lexicon import AGE, DATE_WORDS, DURATION, INSTRUCTION, MONEY, NUMBER_WORDS, SPEECH_VERBS, STOPWORDS
-from qa.questions import person_names
-from qa.text import pieces, stem, strip_citations, words
+from qa.questions import QuestionKind, person_names
+from qa.text import content_stems, pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
@@ -120,6 +120,15 @@ class Candidate:
     window: frozenset[str]  # stems of the sentence and its neighbours
     sentences: int = 1  # a candidate may be two adjacent sentences: a bridge and its answer
     probability: float = 0.0
+    shown: tuple[int, int] | None = None  # the part of `text` to answer with, when not all of it
+
+    @property
+    def answer_text(self) -> str:
+        return self.text[self.shown[0] : self.shown[1]] if self.shown else self.text
+
+    @property
+    def answer_start(self) -> int:
+        return self.start + (self.shown[0] if self.shown else 0)
 
 
 # Sentences glued by a missing space ("... in 1851.The High Sheriff ..."), common in scraped text.
@@ -362,6 +371,67 @@ class ReaderModel:
 
 # --- the answerer ---------------------------------------------------------------------------------
 
+# A sentence an earlier answer was cut or reworded from (an LLM's answer, the user's own summary) holds
+# most of that answer's content words, or has most of its own words in the answers. Measured on the
+# follow-ups of qa/eval/conversations.jsonl: the sentences the earlier answers came from hold 0.82-1.0 of
+# an answer sentence's stems; the sentences that answer the follow-ups at most 0.69, and at most 0.61 of
+# their own stems are in the answers. 0.75 sits between the two.
+REPEAT_SHARE = 0.75
+
+
+def _same_root(a: str, b: str) -> bool:
+    """Stems of one word, where the light stemmer leaves them apart ("unanimous", "unanimously")."""
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and long.startswith(short)
+
+
+def new_to_conversation(sentence: str, said: Sequence[str], ask: Ask) -> bool:
+    """Whether a sentence tells the conversation something new: it is not the source of an earlier
+    answer's sentence (`said`), or it holds a word of the follow-up or a thing of the asked type that
+    the answers lack.
+
+    >>> ask = Ask("Was it unanimous?", QuestionKind("fact", None, True, False), asked="Was it unanimous?")
+    >>> said = ["Lawmakers voted to ratify the treaty with Ruritania."]
+    >>> new_to_conversation("On Thursday, lawmakers voted to ratify the treaty with Ruritania.", said, ask)
+    False
+    >>> new_to_conversation("Lawmakers voted unanimously to ratify the treaty with Ruritania.", said, ask)
+    True
+    >>> new_to_conversation("The treaty now goes to the upper house.", said, ask)
+    True
+    """
+    stems = content_stems(sentence)
+    said_stems = {s for text in said for s in content_stems(text)}
+    own = set(stems)
+    share = sum(s in said_stems for s in stems) / len(stems) if stems else 0.0
+    holds = [len(own.intersection(e)) / len(e) for e in map(content_stems, said) if len(e) >= 4]
+    if share < REPEAT_SHARE and max(holds, default=0.0) < REPEAT_SHARE:
+        return True
+    asked = [a for a in content_stems(ask.asked or ask.question) if a not in said_stems]
+    if any(_same_root(a, s) for a in asked for s in stems):
+        return True
+    typed = [sentence[x:y] for x, y in typed_spans(sentence, ask.kind.answer_type, set())]
+    return any(not set(content_stems(t)) <= said_stems for t in typed)
+
+
+def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
+    """The candidates as answers to a follow-up: a sentence an earlier answer already gave, in its words
+    or reworded, is dropped; a pair keeps the sentence next to it (scored as the pair, since being next
+    to what was said is why it answers the follow-up)."""
+    said_texts = [strip_citations(t.content) for t in ask.history if t.role == "assistant"]
+    if not said_texts:
+        return list(cands)
+    said = [text[a:b] for text in said_texts for a, b in sentence_spans(text)]
+    out = []
+    for c in cands:
+        spans = unglue(c.text, sentence_spans(c.text)) if c.sentences == 2 else [(0, len(c.text))]
+        fresh = [(a, b) for a, b in spans
+                 if not any(c.text[a:b] in t for t in said_texts) and new_to_conversation(c.text[a:b], said, ask)]
+        if len(fresh) == len(spans):
+            out.append(c)
+        elif fresh:
+            out.append(replace(c, shown=(fresh[0][0], fresh[-1][1])))
+    return out
+
 
 def refusal(question: str, unknown: Sequence[str]) -> str:
     """The refusal, naming the names the question uses and no article does (the likely reason).
@@ -393,8 +463,7 @@ class ExtractiveReader:
     def rank(self, ask: Ask, evidence: Evidence) -> tuple[list[Candidate], float]:
         """The candidates, most probable first, and the probability that the articles answer at all.
         A sentence an earlier answer of the conversation already gave is no answer to a follow-up."""
-        said = [strip_citations(t.content) for t in ask.history if t.role == "assistant"]
-        cands = [c for c in candidates(evidence.passages) if not any(c.text in earlier for earlier in said)]
+        cands = for_follow_up(candidates(evidence.passages), ask)
         if not cands:
             return [], 0.0
         x = features(ask, evidence, cands, self.k, self.fetch_k)
@@ -410,16 +479,17 @@ class ExtractiveReader:
         ranked, answerable = self.rank(ask, evidence)
         if not ranked or answerable < self.model.refuse_below:
             return Draft(text=refusal(ask.question, evidence.unknown), refused=True, confidence=answerable)
-        best = max(ranked, key=lambda c: self.model.worth(c.probability, len(words(c.text))))
+        best = max(ranked, key=lambda c: self.model.worth(c.probability, len(words(c.answer_text))))
+        text, start = best.answer_text, best.answer_start
         known = set(evidence.weights) | set(evidence.context_weights)
-        citation = Citation.of(1, best.passage.chunk, best.start, best.end)
+        citation = Citation.of(1, best.passage.chunk, start, start + len(text))
         spans = []
         if ask.kind.answer_type not in {None, "speech", "reason"}:
-            found = typed_spans(best.text, ask.kind.answer_type, known)
+            found = typed_spans(text, ask.kind.answer_type, known)
             if found:
                 a, b = found[0]
-                spans.append(Span(1, best.start + a, best.start + b, best.text[a:b]))
-        return Draft(text=f"{best.text} [1]", refused=False, citations=[citation], spans=spans,
+                spans.append(Span(1, start + a, start + b, text[a:b]))
+        return Draft(text=f"{text} [1]", refused=False, citations=[citation], spans=spans,
                      confidence=best.probability)
 
     def stream(self, ask: Ask, evidence: Evidence) -> Iterator[str | Draft]:

@@ -72,3 +72,15 @@ def test_speller_reads_a_misspelt_word_as_a_corpus_word():
     speller = Speller({"harbour": 3, "minister": 2, "norway": 1})
     assert speller.correct("harbur") == "harbour" and speller.correct("ministr") == "minister"
     assert speller.correct("festival") is None
+
+
+def test_follow_up_gets_news_not_the_earlier_answer_reworded():
+    # The earlier answer was cut from the harbour sentence (as an LLM or a user would word it): the
+    # follow-up is answered by what the articles say next, not by that sentence again.
+    history = [Turn("user", "How many boats were in the harbour?"),
+               Turn("assistant", "Officials counted 1,200 boats. [1]")]
+    draft = answer("Who made the count?", history)
+    assert draft.text == "The count was made by the coast guard. [1]"
+    # ... unless the sentence holds what the follow-up asks and the earlier answer left out.
+    history = [Turn("user", "What did the minister sign?"), Turn("assistant", "She signed an agreement with Norway. [1]")]
+    assert "fishing" in answer("What kind of agreement, fishing?", history).text

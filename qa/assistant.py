@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import replace
 from typing import Iterator
 
 from langchain_core.runnables import Runnable, RunnableLambda
@@ -171,10 +172,14 @@ class Assistant:
         yield self._finish(draft, evidence, started)
 
     def _finish(self, draft: Draft, evidence: Evidence, started: float) -> Answer:
+        citations = draft.citations
+        if any(not c.title for c in citations):
+            titles = self.retriever.derived_titles()
+            citations = [c if c.title else replace(c, title=titles.get(c.source)) for c in citations]
         return Answer(
             text=draft.text,
             refused=draft.refused,
-            citations=draft.citations,
+            citations=citations,
             retrieved=list(evidence.passages),
             backend=draft.backend or "offline",
             latency_ms=(time.perf_counter() - started) * 1000,

@@ -138,6 +138,11 @@ class HybridRetriever(BaseRetriever):
             self._collection = cached
         return cached[1]
 
+    def derived_titles(self) -> dict[str, str]:
+        """source -> the title derived from its first sentence, for each article without a headline
+        (`qa.collection.derived_title`), so a citation of one shows a title like any other."""
+        return {a.source: a.title for a in self.collection().articles if not a.headline}
+
     def collection_for(self, ask: Ask) -> Collection:
         """The collection as `ask` needs it: an overview gets the vectors, and a topic overview the
         similarity of every chunk to its topic."""

@@ -40,6 +40,17 @@ def test_answer_cites_the_article_it_comes_from(seeds_assistant):
     assert set(d) >= {"answer", "refused", "citations", "retrieved", "backend", "latency_ms"}
 
 
+def test_a_citation_of_an_article_without_a_headline_shows_its_derived_title(seeds_assistant):
+    from qa.collection import derived_title
+
+    untitled = next(a for a in seeds_assistant.store.articles() if not a.title)
+    answer = seeds_assistant.answer("What did Russia's lower house approve on Thursday?")
+    cited = [c for c in answer.citations if c.source == untitled.source]
+    assert cited, "the question is answered from the article without a headline"
+    assert all(c.title == derived_title(untitled.opening) for c in cited)
+    assert answer.to_dict()["citations"][0]["title"]
+
+
 def test_refuses_what_the_articles_do_not_say(seeds_assistant):
     answer = seeds_assistant.answer("What did India's government say about the treaty?")
     assert answer.refused and not answer.citations

@@ -24,7 +24,7 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
-from qa.lexicon import (ABOUT, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS, IRREGULAR_PLURALS, LOWER,
+from qa.lexicon import (ABOUT, RATE, RATE_AFTER, RATE_BEFORE, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS, IRREGULAR_PLURALS, LOWER,
                         HYPOTHETICAL, META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, SCALES, SPEECH, UPPER, VAGUE)
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import Article
@@ -242,8 +242,9 @@ def claims_in(text: str, *, source: str, date: str | None = None, chunk_id: str 
                 continue  # a condition, not a claim
             noun, kind = counted_noun(rest)
             if currency:
-                kind = currency
-                noun = noun or currency
+                kind, noun = currency, noun or currency
+            if kind in MONEY_KINDS:
+                kind = currency_kind(kind, sentence[:at], rest)
             if not kind:
                 nxt = re.match(r"\s+(\w+)", rest)
                 if not (found and nxt and nxt.group(1).lower() in BARE_VERBS):
@@ -261,6 +262,28 @@ def claims_in(text: str, *, source: str, date: str | None = None, chunk_id: str 
             ))
         claims.extend(found)
     return claims
+
+
+MONEY_KINDS = frozenset(CURRENCIES.values()) | frozenset(CURRENCY_WORDS.values())
+
+
+def currency_kind(currency: str, before: str, after: str) -> str:
+    """The kind of a money figure: the currency, per period when the text makes it a rate (a yearly
+    cost is not a price).
+
+    >>> currency_kind("dollars", "The bridge cost ", " to build.")
+    'dollars'
+    >>> currency_kind("dollars", "The library costs ", " a year to run.")
+    'dollars a year'
+    >>> currency_kind("euros", "an annual budget of ", ".")
+    'euros a year'
+    """
+    m = RATE_AFTER.search(after) or RATE_BEFORE.search(before) if after or before else None
+    if not m:
+        return currency
+    word = next(g for g in m.groups() if g).lower()
+    period = {"annual": "year", "annually": "year", "yearly": "year", "daily": "day"}.get(word, word.removesuffix("ly"))
+    return f"{currency} {'an' if period == 'hour' else 'a'} {period}"
 
 
 def clause_time(sentence: str, at: int, refs: Sequence[TimeRef]) -> TimeRef | None:
@@ -366,8 +389,10 @@ def question_kind(question: str) -> str | None:
     if m:
         _, kind = counted_noun(" " + (m.group(1) or m.group(2)))
         return kind or None
-    if re.search(r"\bhow much\b.*\b(money|cost|worth|paid|spent|value|dollars?|funding|aid)\b", question, re.I):
-        return "dollars"
+    if re.search(r"\bhow much\b.*\b(money|cost|worth|paid|spent|value|dollars?|funding|aid|budget|price|fees?|salary|wages?)\b",
+                 question, re.I):
+        rate = RATE.search(question)  # "How much does it cost a year?" asks for a rate, not a price
+        return currency_kind("dollars", "", rate.group()) if rate else "dollars"
     return None
 
 

@@ -25,7 +25,7 @@ from qa.config import Config
 from qa.corpus import Article
 from qa.questions import classify
 from qa.timeline import resolve_weekday, time_refs
-from qa.types import Chunk, Draft, Evidence, Passage
+from qa.types import Chunk, Citation, Draft, Evidence, Passage
 from tests.support.asking import ask_and_evidence
 from tests.conftest import SEEDS
 
@@ -374,3 +374,19 @@ def test_seeds_timeline_has_dated_lines_with_citations(seeds_assistant):
     assert any("Thursday" in line for line in lines) and any("June" in line for line in lines)
     assert [line for line in lines if "June" in line][0] == lines[0]  # signed before it was ratified
     assert {c.source[:3] for c in answer.citations} >= {"000", "002"}
+
+
+def test_a_yearly_cost_is_not_a_price():
+    town = [
+        passage("The harbour bridge cost the city $35 million to build, the council said.", "a.txt"),
+        passage("The city library costs the council $3 million a year to run.", "b.txt"),
+    ]
+    assert [c.kind for p in town for c in claims_in(p.chunk.text, source=p.chunk.source)] == ["dollars", "dollars a year"]
+    inner = Inner("The harbour bridge cost the city $35 million to build, the council said. [1]",
+                  [Citation.of(1, town[0].chunk)])
+    draft = ask(inner, "How much did the harbour bridge cost the city?", town)
+    assert not draft.conflict and "differ" not in draft.text
+    # Two reports of the same yearly cost still disagree.
+    town.append(passage("Running the city library costs the council $6 million a year.", "c.txt"))
+    draft = ask(Inner(), "How much does the city library cost the council a year?", town)
+    assert draft.conflict and "3 million" in draft.text and "6 million" in draft.text and "35" not in draft.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from qa.claims import states_figure
 from qa.lexicon import (
@@ -36,6 +36,9 @@ from qa.lexicon import (
 )
 from qa.text import content_stems, stem, strip_citations, words
 from qa.types import Turn
+
+if TYPE_CHECKING:  # for annotations only: qa.types names QuestionKind from this module
+    from qa.types import Ask
 
 Intent = Literal["fact", "timeline", "comparison", "about_article", "overview", "dated", "catalogue", "help"]
 # Intents answered from the whole collection rather than from the passages retrieved for the question.

@@ -22,7 +22,7 @@ import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
 from qa.lexicon import AGE, DATE_WORDS, DURATION, INSTRUCTION, MONEY, NUMBER_WORDS, SPEECH_VERBS, STOPWORDS
-from qa.questions import QuestionKind, person_names
+from qa.questions import person_names
 from qa.text import content_stems, pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
@@ -390,6 +390,7 @@ def new_to_conversation(sentence: str, said: Sequence[str], ask: Ask) -> bool:
     answer's sentence (`said`), or it holds a word of the follow-up or a thing of the asked type that
     the answers lack.
 
+    >>> from qa.questions import QuestionKind
     >>> ask = Ask("Was it unanimous?", QuestionKind("fact", None, True, False), asked="Was it unanimous?")
     >>> said = ["Lawmakers voted to ratify the treaty with Ruritania."]
     >>> new_to_conversation("On Thursday, lawmakers voted to ratify the treaty with Ruritania.", said, ask)

@@ -25,7 +25,7 @@ from qa.config import Config
 from qa.corpus import Article
 from qa.questions import classify
 from qa.timeline import resolve_weekday, time_refs
-from qa.types import Chunk, Citation, Draft, Evidence, Passage
+from qa.types import Chunk, Citation, Draft, Passage
 from tests.support.asking import ask_and_evidence
 from tests.conftest import SEEDS
 

@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableLambda
 
 from qa.reader import ExtractiveReader
 from qa.config import Config
-from qa.llm import SYSTEM_PROMPT, check_answer, llm_generator, prompt_inputs, rewrite_markers, scrub
+from qa.llm import SYSTEM_PROMPT, check_answer, llm_generator, rewrite_markers, scrub
 from qa.types import Chunk, Draft, Passage
 from tests.support.asking import ask_and_evidence
 from tests.support.fault_server import run_fault_server

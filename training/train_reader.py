@@ -86,7 +86,7 @@ def build_items(stores: Path) -> list[Item]:
     items: list[Item] = []
     questions = {name: load_questions(qfile) for name, (_, qfile) in SETS.items()}
     jobs = [(name, name, questions[name]) for name in SETS]
-    jobs += [(f"off-topic", store, asked_of(questions[asked], store, n)) for asked, store, n in CROSS]
+    jobs += [("off-topic", store, asked_of(questions[asked], store, n)) for asked, store, n in CROSS]
     for name, store_name, asked in jobs:
         corpus = SETS[store_name][0]
         config = Config.from_env(store_dir=stores / store_name, corpus_dirs=(corpus,), chroma_host=None)

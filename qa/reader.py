@@ -430,7 +430,10 @@ def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
         if len(fresh) == len(spans):
             out.append(c)
         elif fresh:
-            out.append(replace(c, shown=(fresh[0][0], fresh[-1][1])))
+            a, b = fresh[0][0], fresh[-1][1]
+            # Shown alone, the sentence must still hold what a typed question asks for (an age, a date ...).
+            if not ask.kind.typed or typed_spans(c.text[a:b], ask.kind.answer_type, set()):
+                out.append(replace(c, shown=(a, b)))
     return out
 
 

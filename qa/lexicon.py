@@ -38,6 +38,13 @@ LEANS_BACK = re.compile(
     r"|\bthe (?:same|latter|former)\b|\bafterwards?\b|\belse\b",
     re.I,
 )
+# A follow-up with no question of its own ("And Moscow?", "What about the NIS?"): it asks the last
+# question again of something else, so it asks for the same kind of thing.
+ELLIPSIS = re.compile(
+    r"^\s*(?:and|but|also|what about|how about|as for)\s+(?!(?:what|who|whom|whose|when|where|why|how|which|did|does|do|is|are|was|were)\b)"
+    r"[^?]{1,40}\?*\s*$",
+    re.I,
+)
 
 # --- what a sentence holds ------------------------------------------------------------------------
 

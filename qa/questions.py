@@ -9,6 +9,7 @@ search query of a follow-up live here too: they are part of reading the question
 from __future__ import annotations
 
 import re
+import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Sequence
 
@@ -22,6 +23,7 @@ from qa.lexicon import (
     GREETING_ONLY,
     HAPPENED_Q,
     HELP_Q,
+    ELLIPSIS,
     LEANS_BACK,
     LATEST_Q,
     OVERVIEW_Q,
@@ -131,6 +133,10 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
     ['overview', 'dated', 'help', 'catalogue', 'comparison', 'fact', 'dated', 'about_article']
     """
     follow_up = is_follow_up(question, history)
+    if follow_up and ELLIPSIS.match(question):
+        last = next((t.content for t in reversed(history) if t.role == "user"), "")
+        if last and not ELLIPSIS.match(last):
+            return dataclasses.replace(classify(last), follow_up=True)
     quantity = bool(QUANTITY_Q.search(question)) and not states_figure(question)
     return QuestionKind(intent_of(question), answer_type(question), follow_up, quantity)
 

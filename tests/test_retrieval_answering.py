@@ -84,3 +84,13 @@ def test_follow_up_gets_news_not_the_earlier_answer_reworded():
     # ... unless the sentence holds what the follow-up asks and the earlier answer left out.
     history = [Turn("user", "What did the minister sign?"), Turn("assistant", "She signed an agreement with Norway. [1]")]
     assert "fishing" in answer("What kind of agreement, fishing?", history).text
+
+
+def test_an_elliptical_follow_up_asks_for_what_the_last_question_asked():
+    from qa.questions import classify
+
+    history = [Turn("user", "How many boats did the coast guard count?"), Turn("assistant", "1,200. [1]")]
+    kind = classify("And the harbour police?", history)
+    assert kind.follow_up and kind.answer_type == "number" and kind.asks_quantity
+    assert classify("And what did the police say?", history).answer_type == "speech"  # its own question
+    assert classify("And the harbour police?").answer_type is None  # nothing to lean on

@@ -24,8 +24,9 @@ import sys
 from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
-from qa.lexicon import (ABOUT, RATE, RATE_AFTER, RATE_BEFORE, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS, IRREGULAR_PLURALS, LOWER,
-                        HYPOTHETICAL, META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, SCALES, SPEECH, UPPER, VAGUE)
+from qa.lexicon import (ABOUT, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS, IRREGULAR_PLURALS, LOWER,
+                        HYPOTHETICAL, META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, RATE, RATE_AFTER, RATE_BEFORE,
+                        SCALES, SPEECH, UPPER, VAGUE)
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import Article
 from qa.text import STOPWORDS, content_stems, strip_citations, for_terminal
@@ -278,7 +279,7 @@ def currency_kind(currency: str, before: str, after: str) -> str:
     >>> currency_kind("euros", "an annual budget of ", ".")
     'euros a year'
     """
-    m = RATE_AFTER.search(after) or RATE_BEFORE.search(before) if after or before else None
+    m = RATE_AFTER.search(after) or RATE_BEFORE.search(before)
     if not m:
         return currency
     word = next(g for g in m.groups() if g).lower()

@@ -136,10 +136,11 @@ CURRENCY_WORDS = {"dollars": "dollars", "euros": "euros", "pounds": "pounds", "w
 # Money per period: a yearly cost or a monthly wage is not the same kind of figure as a price or a
 # total ("the bridge cost $35 million" against "the library costs $3 million a year"). The period
 # follows the figure ("a year", "per month", "annually") or comes before it ("an annual budget of").
-PERIOD = r"(?:(?:a|an|per|each|every)\s+(year|month|week|day|hour)\b|\b(annual(?:ly)?|yearly|monthly|weekly|daily|hourly)\b)"
+PERIOD_WORDS = r"annual|yearly|monthly|weekly|daily|hourly"
+PERIOD = rf"(?:(?:a|an|per|each|every)\s+(year|month|week|day|hour)\b|\b({PERIOD_WORDS}|annually)\b)"
 RATE = re.compile(PERIOD, re.IGNORECASE)
 RATE_AFTER = re.compile(r"^\s*(?:\w+\W+){0,3}?" + PERIOD, re.IGNORECASE)
-RATE_BEFORE = re.compile(r"\b(annual|yearly|monthly|weekly|daily|hourly)\W+(?:\w+\W+){0,3}$", re.IGNORECASE)
+RATE_BEFORE = re.compile(rf"\b({PERIOD_WORDS})\W+(?:\w+\W+){{0,3}}$", re.IGNORECASE)
 SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
 # Vague quantities and the range each stands for.
 VAGUE = {

@@ -385,14 +385,35 @@ def _same_root(a: str, b: str) -> bool:
     return len(short) >= 4 and long.startswith(short)
 
 
-def new_to_conversation(sentence: str, said: Sequence[str], ask: Ask) -> bool:
+@dataclass(frozen=True)
+class Said:
+    """What the conversation's earlier answers said, as stems, read once per follow-up; and the words
+    of the follow-up those answers lack."""
+
+    texts: tuple[str, ...]  # the answers, without their citations
+    sentences: tuple[frozenset[str], ...]  # the stems of each answer sentence that has four or more
+    stems: frozenset[str]  # every answer's stems
+    asked: tuple[str, ...]  # the follow-up's own stems that no answer holds
+
+    @classmethod
+    def of(cls, ask: Ask) -> "Said":
+        texts = tuple(strip_citations(t.content) for t in ask.history if t.role == "assistant")
+        stems = [content_stems(text[a:b]) for text in texts for a, b in sentence_spans(text)]
+        every = frozenset(s for sentence in stems for s in sentence)
+        asked = tuple(a for a in content_stems(ask.asked or ask.question) if a not in every)
+        return cls(texts, tuple(frozenset(x) for x in stems if len(x) >= 4), every, asked)
+
+
+def new_to_conversation(sentence: str, said: Said, ask: Ask) -> bool:
     """Whether a sentence tells the conversation something new: it is not the source of an earlier
-    answer's sentence (`said`), or it holds a word of the follow-up or a thing of the asked type that
-    the answers lack.
+    answer's sentence, or it holds a word of the follow-up or a thing of the asked type that the
+    answers lack.
 
     >>> from qa.questions import QuestionKind
-    >>> ask = Ask("Was it unanimous?", QuestionKind("fact", None, True, False), asked="Was it unanimous?")
-    >>> said = ["Lawmakers voted to ratify the treaty with Ruritania."]
+    >>> from qa.types import Turn
+    >>> earlier = (Turn("assistant", "Lawmakers voted to ratify the treaty with Ruritania. [1]"),)
+    >>> ask = Ask("Was it unanimous?", QuestionKind("fact", None, True, False), earlier, asked="Was it unanimous?")
+    >>> said = Said.of(ask)
     >>> new_to_conversation("On Thursday, lawmakers voted to ratify the treaty with Ruritania.", said, ask)
     False
     >>> new_to_conversation("Lawmakers voted unanimously to ratify the treaty with Ruritania.", said, ask)
@@ -401,32 +422,29 @@ def new_to_conversation(sentence: str, said: Sequence[str], ask: Ask) -> bool:
     True
     """
     stems = content_stems(sentence)
-    said_stems = {s for text in said for s in content_stems(text)}
     own = set(stems)
-    share = sum(s in said_stems for s in stems) / len(stems) if stems else 0.0
-    holds = [len(own.intersection(e)) / len(e) for e in map(content_stems, said) if len(e) >= 4]
-    if share < REPEAT_SHARE and max(holds, default=0.0) < REPEAT_SHARE:
+    share = sum(s in said.stems for s in stems) / len(stems) if stems else 0.0
+    holds = max((len(own & e) / len(e) for e in said.sentences), default=0.0)
+    if share < REPEAT_SHARE and holds < REPEAT_SHARE:
         return True
-    asked = [a for a in content_stems(ask.asked or ask.question) if a not in said_stems]
-    if any(_same_root(a, s) for a in asked for s in stems):
+    if any(_same_root(a, s) for a in said.asked for s in stems):
         return True
     typed = [sentence[x:y] for x, y in typed_spans(sentence, ask.kind.answer_type, set())]
-    return any(not set(content_stems(t)) <= said_stems for t in typed)
+    return any(not set(content_stems(t)) <= said.stems for t in typed)
 
 
 def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates as answers to a follow-up: a sentence an earlier answer already gave, in its words
     or reworded, is dropped; a pair keeps the sentence next to it (scored as the pair, since being next
     to what was said is why it answers the follow-up)."""
-    said_texts = [strip_citations(t.content) for t in ask.history if t.role == "assistant"]
-    if not said_texts:
+    said = Said.of(ask)
+    if not said.texts:
         return list(cands)
-    said = [text[a:b] for text in said_texts for a, b in sentence_spans(text)]
     out = []
     for c in cands:
         spans = unglue(c.text, sentence_spans(c.text)) if c.sentences == 2 else [(0, len(c.text))]
         fresh = [(a, b) for a, b in spans
-                 if not any(c.text[a:b] in t for t in said_texts) and new_to_conversation(c.text[a:b], said, ask)]
+                 if not any(c.text[a:b] in t for t in said.texts) and new_to_conversation(c.text[a:b], said, ask)]
         if len(fresh) == len(spans):
             out.append(c)
         elif fresh:

@@ -87,6 +87,8 @@ DURATION = re.compile(
     r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|several|few)[- ](?:day|week|month|year|hour)s?\b",
     re.IGNORECASE,
 )
+# Words that introduce a cause: a "why" question is answered by a sentence that gives one.
+REASON = re.compile(r"\b(because|since|due to|after|as a result|in order to|so that|following|amid|over)\b", re.I)
 # A person's age ("aged 71", "71-year-old", "71 years old", "(71)").
 AGE = re.compile(r"\b(?:aged\s+\d{1,3}|\d{1,3}[- ]years?[- ]old|\d{1,3}-year-old)\b|,\s*\d{1,3},", re.IGNORECASE)
 

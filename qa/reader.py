@@ -21,15 +21,15 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
-from qa.lexicon import AGE, DATE_WORDS, DURATION, INSTRUCTION, MONEY, NUMBER_WORDS, SPEECH_VERBS, STOPWORDS
+from qa.conversation import REPEAT_SHARE, Said, same_root
+from qa.lexicon import AGE, DATE_WORDS, DURATION, INSTRUCTION, MONEY, NUMBER_WORDS, REASON, SPEECH_VERBS, STOPWORDS
 from qa.questions import person_names
-from qa.text import content_stems, pieces, stem, strip_citations, words
+from qa.text import content_stems, pieces, stem, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
 REFUSAL = "The articles do not say."
 SPEECH_STEMS = frozenset(stem(w) for w in SPEECH_VERBS)
-REASON = re.compile(r"\b(because|since|due to|after|as a result|in order to|so that|following|amid|over)\b", re.I)
 
 # --- what a sentence holds ------------------------------------------------------------------------
 
@@ -371,39 +371,6 @@ class ReaderModel:
 
 # --- the answerer ---------------------------------------------------------------------------------
 
-# A sentence an earlier answer was cut or reworded from (an LLM's answer, the user's own summary) holds
-# most of that answer's content words, or has most of its own words in the answers. Measured on the
-# follow-ups of qa/eval/conversations.jsonl: the sentences the earlier answers came from hold 0.82-1.0 of
-# an answer sentence's stems; the sentences that answer the follow-ups at most 0.69, and at most 0.61 of
-# their own stems are in the answers. 0.75 sits between the two.
-REPEAT_SHARE = 0.75
-
-
-def _same_root(a: str, b: str) -> bool:
-    """Stems of one word, where the light stemmer leaves them apart ("unanimous", "unanimously")."""
-    short, long = sorted((a, b), key=len)
-    return len(short) >= 4 and long.startswith(short)
-
-
-@dataclass(frozen=True)
-class Said:
-    """What the conversation's earlier answers said, as stems, read once per follow-up; and the words
-    of the follow-up those answers lack."""
-
-    texts: tuple[str, ...]  # the answers, without their citations
-    sentences: tuple[frozenset[str], ...]  # the stems of each answer sentence that has four or more
-    stems: frozenset[str]  # every answer's stems
-    asked: tuple[str, ...]  # the follow-up's own stems that no answer holds
-
-    @classmethod
-    def of(cls, ask: Ask) -> "Said":
-        texts = tuple(strip_citations(t.content) for t in ask.history if t.role == "assistant")
-        stems = [content_stems(text[a:b]) for text in texts for a, b in sentence_spans(text)]
-        every = frozenset(s for sentence in stems for s in sentence)
-        asked = tuple(a for a in content_stems(ask.asked or ask.question) if a not in every)
-        return cls(texts, tuple(frozenset(x) for x in stems if len(x) >= 4), every, asked)
-
-
 def new_to_conversation(sentence: str, said: Said, ask: Ask) -> bool:
     """Whether a sentence tells the conversation something new: it is not the source of an earlier
     answer's sentence, or it holds a word of the follow-up or a thing of the asked type that the
@@ -420,6 +387,8 @@ def new_to_conversation(sentence: str, said: Said, ask: Ask) -> bool:
     True
     >>> new_to_conversation("The treaty now goes to the upper house.", said, ask)
     True
+    >>> new_to_conversation("Lawmakers voted to ratify the treaty with Ruritania, which ends a decade of border raids.", said, ask)
+    True
     """
     stems = content_stems(sentence)
     own = set(stems)
@@ -427,7 +396,13 @@ def new_to_conversation(sentence: str, said: Said, ask: Ask) -> bool:
     holds = max((len(own & e) / len(e) for e in said.sentences), default=0.0)
     if share < REPEAT_SHARE and holds < REPEAT_SHARE:
         return True
-    if any(_same_root(a, s) for a in said.asked for s in stems):
+    # The source of an answer that was cut short: what the answer left out may be what is asked next,
+    # unless the follow-up turns to a name this sentence lacks ("And Washington?").
+    first = words(ask.asked or ask.question)[:1]
+    names = [stem(w) for w in words(ask.asked or ask.question) if w[:1].isupper() and [w] != first]
+    if share < REPEAT_SHARE and all(n in own for n in names):
+        return True
+    if any(same_root(a, s) for a in said.asked for s in stems):
         return True
     typed = [sentence[x:y] for x, y in typed_spans(sentence, ask.kind.answer_type, set())]
     return any(not set(content_stems(t)) <= said.stems for t in typed)
@@ -435,8 +410,10 @@ def new_to_conversation(sentence: str, said: Said, ask: Ask) -> bool:
 
 def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates as answers to a follow-up: a sentence an earlier answer already gave, in its words
-    or reworded, is dropped; a pair keeps the sentence next to it (scored as the pair, since being next
-    to what was said is why it answers the follow-up)."""
+    or reworded, is dropped; a pair that opens with such a sentence keeps the sentence after it (scored
+    as the pair, since following what was said is why it answers the follow-up). A pair that ends with
+    one is dropped: the sentence before what was said does not carry the story on, and its own
+    candidate scores it without the borrowed overlap."""
     said = Said.of(ask)
     if not said.texts:
         return list(cands)
@@ -447,7 +424,7 @@ def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
                  if not any(c.text[a:b] in t for t in said.texts) and new_to_conversation(c.text[a:b], said, ask)]
         if len(fresh) == len(spans):
             out.append(c)
-        elif fresh:
+        elif fresh and fresh[0] != spans[0]:
             a, b = fresh[0][0], fresh[-1][1]
             # Shown alone, the sentence must still hold what a typed question asks for (an age, a date ...).
             if not ask.kind.typed or typed_spans(c.text[a:b], ask.kind.answer_type, set()):

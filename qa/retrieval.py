@@ -3,7 +3,7 @@ then capped per article so that one article cannot crowd out the others."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
@@ -17,11 +17,12 @@ import threading
 
 import numpy as np
 
+from qa.conversation import source_sentence
 from qa.lexicon import QUESTION_WORDS, STOPWORDS
 from qa.questions import COLLECTION_INTENTS
 from qa.spelling import Speller, english_words
 from qa.store import ChunkStore, passage_from
-from qa.text import stem, words
+from qa.text import stem, strip_citations, words
 from qa.types import ArticleInfo, Ask, Chunk, Collection, Correction, Evidence, Passage
 
 
@@ -108,6 +109,10 @@ class HybridRetriever(BaseRetriever):
         for c in corrections:
             question = re.sub(rf"\b{re.escape(c.asked)}\b", c.read_as, question)
         passages, pool = self._search(f"{question} {ask.context}".strip())
+        thread = self.thread(ask, pool)
+        if thread:
+            held = {p.chunk.id for p in thread}
+            passages = list(thread) + [p for p in passages if p.chunk.id not in held]
         corrections = tuple(Correction(c.asked, surface_form(c.read_as, passages)) for c in corrections)
         for c in corrections:
             question = re.sub(rf"\b{re.escape(c.read_as.lower())}\b", c.read_as, question, flags=re.I)
@@ -123,6 +128,23 @@ class HybridRetriever(BaseRetriever):
             pool=tuple(pool),
             collection=self.collection_for(ask) if ask.kind.intent in COLLECTION_INTENTS else None,
         )
+
+    def thread(self, ask: Ask, pool: Sequence[Passage] = ()) -> tuple[Passage, ...]:
+        """Where a follow-up's answer is looked for first: the passage the conversation's last answer
+        was taken from (the one holding the sentence with most of the answer's words), and the passage
+        after it in its article, which carries the story on."""
+        last = next((strip_citations(t.content) for t in reversed(ask.history) if t.role == "assistant"), "")
+        if not ask.kind.follow_up or not last:
+            return ()
+        found = self.store.keywords.get([i for i, _ in self.store.keywords.search(last, 5)])
+        source = source_sentence(last, [Chunk.from_metadata(text, meta) for text, meta in found.values()])
+        if source is None:
+            return ()
+        chunk = source[0]
+        article = [c for c in self.collection().chunks if c.source == chunk.source]
+        after = min((c for c in article if c.start > chunk.start), key=lambda c: c.start, default=None)
+        ranked = {p.chunk.id: p for p in pool}
+        return tuple(ranked.get(c.id) or Passage(c, 0.0) for c in (chunk, after) if c is not None)
 
     # --- the whole collection ----------------------------------------------------------------------
     def collection(self, with_vectors: bool = False) -> Collection:

@@ -248,3 +248,25 @@ def test_eval_gate(eval_store, tmp_path, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "gate passed" in captured.out
+
+
+@pytest.mark.parametrize("name", ["questions", "heldout", "heldout2", "conversations", "conversations_rtqa"])
+def test_the_shipped_question_sets_load_and_hold_their_answers(name):
+    """Every shipped set loads strictly; an answerable question's answers are in a source it names
+    (but answers about the collection itself: "5" articles), where that corpus is on this machine (the
+    seeds here, the development corpus in ../shared)."""
+    from pathlib import Path
+
+    from qa.eval.metrics import contains
+
+    path = DEFAULT_QUESTIONS.parent / f"{name}.jsonl"
+    questions = load_questions(path)
+    assert len({q.id for q in questions}) == len(questions) > 0
+    root = Path(__file__).resolve().parents[1]
+    corpus = root.parent / "shared/devsets/realtimeqa/corpus" if name.endswith("rtqa") else root / "seeds"
+    if not corpus.is_dir():
+        pytest.skip(f"{corpus} is not on this machine")
+    for q in questions:
+        if q.answerable and q.answers and q.sources and q.category not in {"catalogue", "help"}:
+            texts = [(corpus / s).read_text(encoding="utf-8") for s in q.sources]
+            assert any(contains(t, a) for t in texts for a in q.answers), q.id

@@ -94,3 +94,44 @@ def test_an_elliptical_follow_up_asks_for_what_the_last_question_asked():
     assert kind.follow_up and kind.answer_type == "number" and kind.asks_quantity
     assert classify("And what did the police say?", history).answer_type == "speech"  # its own question
     assert classify("And the harbour police?").answer_type is None  # nothing to lean on
+
+
+HARBOUR = ("The port authority met on Monday to review the season. The council closed the north harbour to "
+           "ferries, citing storm damage to the main pier. Repairs to the pier will start in the spring, "
+           "officials said.")
+
+
+def test_a_follow_up_reads_on_from_the_earlier_answer():
+    chunk = Chunk(id="h", source="h.txt", text=HARBOUR, start=0, end=len(HARBOUR))
+    history = [Turn("user", "What did the council close?"),
+               Turn("assistant", "The council closed the north harbour to ferries. [1]")]
+    reader = Specialists(ExtractiveReader())
+
+    def follow(question):
+        return reader.answer(*ask_and_evidence(question, [Passage(chunk, 1.0)] + passages(), history)).text
+
+    # What the earlier answer cut from its sentence is news: the reason it left out.
+    assert "storm damage" in follow("Why?")
+    # What comes next follows the earlier answer's sentence; the one before it does not carry the story on.
+    assert "Repairs" in follow("What happens next?")
+
+
+def test_the_retriever_looks_first_where_the_last_answer_came_from(tmp_path, fake_embeddings):
+    from qa.assistant import Assistant
+    from qa.config import Config
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    filler = " ".join(f"Sentence {i} of the report says little about boats." for i in range(30))
+    (corpus / "long.txt").write_text(f"{filler} The council closed the north harbour to ferries. "
+                                     f"Repairs to the pier will start in the spring. {filler}", encoding="utf-8")
+    (corpus / "other.txt").write_text("The festival drew large crowds to the harbour on Friday.", encoding="utf-8")
+    assistant = Assistant(Config.from_env(store_dir=tmp_path / "store", corpus_dirs=(corpus,)), fake_embeddings)
+    history = [{"role": "user", "content": "What did the council close?"},
+               {"role": "assistant", "content": "The council closed the north harbour to ferries. [1]"}]
+    first, second = assistant.retriever.evidence(assistant.read("What happens next?", history)).passages[:2]
+    assert "closed the north harbour" in first.chunk.text
+    assert second.chunk.source == "long.txt" and second.chunk.start > first.chunk.start
+    # A question on its own is searched for as it is.
+    alone = assistant.retriever.evidence(assistant.read("What drew large crowds?")).passages
+    assert alone[0].chunk.source == "other.txt"

@@ -1,0 +1,78 @@
+"""What a conversation has already said, for answering its follow-ups: the earlier answers as stems
+(`Said`), and where in the articles the last answer was taken from (`source_sentence`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Sequence
+
+from qa.chunking import sentence_spans
+from qa.text import content_stems, strip_citations
+
+if TYPE_CHECKING:
+    from qa.types import Ask, Chunk
+
+# A sentence an earlier answer was cut or reworded from (an LLM's answer, the user's own summary) holds
+# most of that answer's content words, or has most of its own words in the answers. Measured on the
+# follow-ups of qa/eval/conversations.jsonl: the sentences the earlier answers came from hold 0.82-1.0 of
+# an answer sentence's stems; the sentences that answer the follow-ups at most 0.69, and at most 0.61 of
+# their own stems are in the answers. 0.75 sits between the two.
+REPEAT_SHARE = 0.75
+
+
+def same_root(a: str, b: str) -> bool:
+    """Stems of one word, where the light stemmer leaves them apart ("unanimous", "unanimously").
+
+    >>> same_root("unanim", "unanimously"), same_root("war", "warn")
+    (True, False)
+    """
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 4 and long.startswith(short)
+
+
+@dataclass(frozen=True)
+class Said:
+    """What the conversation's earlier answers said, as stems, read once per follow-up; and the words
+    of the follow-up those answers lack."""
+
+    texts: tuple[str, ...]  # the answers, without their citations
+    sentences: tuple[frozenset[str], ...]  # the stems of each answer sentence that has four or more
+    stems: frozenset[str]  # every answer's stems
+    asked: tuple[str, ...]  # the follow-up's own stems that no answer holds
+
+    @classmethod
+    def of(cls, ask: "Ask") -> "Said":
+        texts = tuple(strip_citations(t.content) for t in ask.history if t.role == "assistant")
+        stems = [content_stems(text[a:b]) for text in texts for a, b in sentence_spans(text)]
+        every = frozenset(s for sentence in stems for s in sentence)
+        asked = tuple(a for a in content_stems(ask.asked or ask.question) if a not in every)
+        return cls(texts, tuple(frozenset(x) for x in stems if len(x) >= 4), every, asked)
+
+
+def source_sentence(answer: str, chunks: Sequence["Chunk"]) -> tuple["Chunk", int, int] | None:
+    """The chunk and the span of the sentence an answer's first sentence was taken from: the one holding
+    the largest share (at least REPEAT_SHARE) of its content stems; None when no sentence holds that much.
+
+    >>> from qa.types import Chunk
+    >>> c = Chunk("a", "a.txt", "Lawmakers met on Monday. They voted to ratify the treaty with Ruritania.", 0, 72)
+    >>> chunk, start, end = source_sentence("Lawmakers voted to ratify the Ruritania treaty. [1]", [c])
+    >>> c.text[start:end]
+    'They voted to ratify the treaty with Ruritania.'
+    """
+    text = strip_citations(answer)
+    spans = sentence_spans(text)
+    wanted = set(content_stems(text[spans[0][0] : spans[0][1]] if spans else text))
+    # An answer may join two sentences into one: the pair is its source then, if no sentence alone is.
+    for width in (1, 2):
+        best, best_share = None, REPEAT_SHARE
+        for chunk in chunks:
+            spans = sentence_spans(chunk.text)
+            stems = [set(content_stems(chunk.text[a:b])) for a, b in spans]
+            for i in range(len(spans) - width + 1):
+                held = set().union(*stems[i : i + width])
+                share = len(wanted & held) / len(wanted) if wanted else 0.0
+                if share > best_share or (best is None and share >= best_share):
+                    best, best_share = (chunk, spans[i][0], spans[i + width - 1][1]), share
+        if best:
+            return best
+    return None

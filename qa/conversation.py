@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
 from qa.chunking import sentence_spans
-from qa.text import content_stems, strip_citations
+from qa.text import content_stems, stem, strip_citations, words
 
 if TYPE_CHECKING:
-    from qa.types import Ask, Chunk
+    from qa.types import Ask, Chunk, Turn
 
 # A sentence an earlier answer was cut or reworded from (an LLM's answer, the user's own summary) holds
 # most of that answer's content words, or has most of its own words in the answers. Measured on the
@@ -39,14 +39,23 @@ class Said:
     sentences: tuple[frozenset[str], ...]  # the stems of each answer sentence that has four or more
     stems: frozenset[str]  # every answer's stems
     asked: tuple[str, ...]  # the follow-up's own stems that no answer holds
+    names: tuple[str, ...]  # the stems of the follow-up's capitalised words but its first ("And Washington?")
 
     @classmethod
     def of(cls, ask: "Ask") -> "Said":
         texts = tuple(strip_citations(t.content) for t in ask.history if t.role == "assistant")
         stems = [content_stems(text[a:b]) for text in texts for a, b in sentence_spans(text)]
         every = frozenset(s for sentence in stems for s in sentence)
-        asked = tuple(a for a in content_stems(ask.asked or ask.question) if a not in every)
-        return cls(texts, tuple(frozenset(x) for x in stems if len(x) >= 4), every, asked)
+        question = ask.asked or ask.question
+        asked = tuple(a for a in content_stems(question) if a not in every)
+        first = words(question)[:1]
+        names = tuple(stem(w) for w in words(question) if w[:1].isupper() and [w] != first)
+        return cls(texts, tuple(frozenset(x) for x in stems if len(x) >= 4), every, asked, names)
+
+
+def last_answer(history: Sequence["Turn"]) -> str:
+    """The conversation's last answer, as it was given ("" when there is none)."""
+    return next((t.content for t in reversed(history) if t.role == "assistant"), "")
 
 
 def source_sentence(answer: str, chunks: Sequence["Chunk"]) -> tuple["Chunk", int, int] | None:
@@ -60,14 +69,16 @@ def source_sentence(answer: str, chunks: Sequence["Chunk"]) -> tuple["Chunk", in
     'They voted to ratify the treaty with Ruritania.'
     """
     text = strip_citations(answer)
-    spans = sentence_spans(text)
-    wanted = set(content_stems(text[spans[0][0] : spans[0][1]] if spans else text))
+    first = sentence_spans(text)[:1]
+    wanted = set(content_stems(text[first[0][0] : first[0][1]] if first else text))
+    read = []  # each chunk's sentences and their stems, read once for both widths
+    for chunk in chunks:
+        spans = sentence_spans(chunk.text)
+        read.append((chunk, spans, [set(content_stems(chunk.text[a:b])) for a, b in spans]))
     # An answer may join two sentences into one: the pair is its source then, if no sentence alone is.
     for width in (1, 2):
         best, best_share = None, REPEAT_SHARE
-        for chunk in chunks:
-            spans = sentence_spans(chunk.text)
-            stems = [set(content_stems(chunk.text[a:b])) for a, b in spans]
+        for chunk, spans, stems in read:
             for i in range(len(spans) - width + 1):
                 held = set().union(*stems[i : i + width])
                 share = len(wanted & held) / len(wanted) if wanted else 0.0

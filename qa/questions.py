@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Sequence
 
 from qa.claims import states_figure
+from qa.conversation import last_answer
 from qa.lexicon import (
     ABOUT_THE_ARTICLE,
     ACROSS_REPORTS_Q,
@@ -198,8 +199,7 @@ def conversation_context(question: str, history: Sequence[Turn]) -> str:
     if not is_follow_up(question, history):
         return ""
     last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
-    last_answer = next((t.content for t in reversed(history) if t.role == "assistant"), "")
-    answer_words = [w for w in words(strip_citations(last_answer)) if w.lower() not in STOPWORDS]
+    answer_words = [w for w in words(strip_citations(last_answer(history))) if w.lower() not in STOPWORDS]
     return f"{last_user} {' '.join(answer_words[:16])}".strip()
 
 
@@ -258,9 +258,9 @@ def _last_topic(history: Sequence[Turn]) -> str:
 def _answer_news(history: Sequence[Turn], topic: str) -> str:
     """The words of the last answer's first sentence that the topic does not already hold (what the
     answer added: "it" may be the balloon the answer named)."""
-    last = next((t.content for t in reversed(history) if t.role == "assistant"), "")
     known = set(content_stems(topic))
-    news = [w for w in words(_first_sentence(last)) if w.lower() not in STOPWORDS and stem(w) not in known]
+    first = _first_sentence(last_answer(history))
+    news = [w for w in words(first) if w.lower() not in STOPWORDS and stem(w) not in known]
     return " ".join(news[:8])
 
 

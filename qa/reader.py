@@ -398,9 +398,7 @@ def new_to_conversation(sentence: str, said: Said, ask: Ask) -> bool:
         return True
     # The source of an answer that was cut short: what the answer left out may be what is asked next,
     # unless the follow-up turns to a name this sentence lacks ("And Washington?").
-    first = words(ask.asked or ask.question)[:1]
-    names = [stem(w) for w in words(ask.asked or ask.question) if w[:1].isupper() and [w] != first]
-    if share < REPEAT_SHARE and all(n in own for n in names):
+    if share < REPEAT_SHARE and all(n in own for n in said.names):
         return True
     if any(same_root(a, s) for a in said.asked for s in stems):
         return True

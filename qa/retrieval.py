@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from qa.conversation import source_sentence
+from qa.conversation import last_answer, source_sentence
 from qa.lexicon import QUESTION_WORDS, STOPWORDS
 from qa.questions import COLLECTION_INTENTS
 from qa.spelling import Speller, english_words
@@ -133,7 +133,7 @@ class HybridRetriever(BaseRetriever):
         """Where a follow-up's answer is looked for first: the passage the conversation's last answer
         was taken from (the one holding the sentence with most of the answer's words), and the passage
         after it in its article, which carries the story on."""
-        last = next((strip_citations(t.content) for t in reversed(ask.history) if t.role == "assistant"), "")
+        last = strip_citations(last_answer(ask.history))
         if not ask.kind.follow_up or not last:
             return ()
         found = self.store.keywords.get([i for i, _ in self.store.keywords.search(last, 5)])
@@ -141,7 +141,9 @@ class HybridRetriever(BaseRetriever):
         if source is None:
             return ()
         chunk = source[0]
-        article = [c for c in self.collection().chunks if c.source == chunk.source]
+        # Only this article's chunks, by the index on source: a follow-up must not read the collection.
+        article = [Chunk.from_metadata(text, meta) for text, meta in
+                   self.store.keywords.get(sorted(self.store.keywords.ids_of([chunk.source]))).values()]
         after = min((c for c in article if c.start > chunk.start), key=lambda c: c.start, default=None)
         ranked = {p.chunk.id: p for p in pool}
         return tuple(ranked.get(c.id) or Passage(c, 0.0) for c in (chunk, after) if c is not None)

@@ -257,8 +257,6 @@ def test_the_shipped_question_sets_load_and_hold_their_answers(name):
     seeds here, the development corpus in ../shared)."""
     from pathlib import Path
 
-    from qa.eval.metrics import contains
-
     path = DEFAULT_QUESTIONS.parent / f"{name}.jsonl"
     questions = load_questions(path)
     assert len({q.id for q in questions}) == len(questions) > 0

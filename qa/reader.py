@@ -5,7 +5,8 @@ Each sentence of the passages is a candidate, described by a few features (how m
 question's meaning it carries, whether it holds the kind of thing asked for, where its passage
 ranked ...). A logistic model fitted on the development sets (`training/train_reader.py`, card in
 `qa/models/README.md`) turns the features into a probability; the threshold under which the reader
-refuses, and the one over which a second sentence is added, were chosen on the same data.
+refuses was chosen on the same data. A long best candidate is cut to the few words most likely to
+hold the answer (`qa.excerpt`).
 """
 
 from __future__ import annotations
@@ -22,85 +23,16 @@ import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
 from qa.conversation import REPEAT_SHARE, Said, same_root
-from qa.lexicon import AGE, DATE_WORDS, DURATION, INSTRUCTION, MONEY, NUMBER_WORDS, REASON, SPEECH_VERBS, STOPWORDS
-from qa.questions import person_names
+from qa.excerpt import WINDOW_FEATURES, window_features, with_ellipses
+from qa.holds import new_figures, new_names, typed_spans
+from qa.lexicon import INSTRUCTION, STOPWORDS
 from qa.text import content_stems, pieces, stem, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
 REFUSAL = "The articles do not say."
-SPEECH_STEMS = frozenset(stem(w) for w in SPEECH_VERBS)
-
-# --- what a sentence holds ------------------------------------------------------------------------
-
-
-def new_people(sentence: str, known: set[str]) -> list[str]:
-    """The people a sentence names (`qa.questions.person_names`) that the question does not name.
-
-    >>> new_people("Paris summoned the ambassador, Jean Dupont, on Friday.", set())
-    ['Jean Dupont']
-    >>> new_people("Jean Dupont and Anna Berg met.", {"jean", "dupont"})
-    ['Anna Berg']
-    """
-    return [n for n in person_names(sentence) if not all(stem(part) in known for part in n.split())]
-
-
-def new_names(sentence: str, known: set[str]) -> list[re.Match]:
-    """Capitalised words (after the first word) that the question does not already name."""
-    out = []
-    for m in re.finditer(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*", sentence):
-        if m.start() == 0 and " " not in m.group():
-            continue
-        if all(p.lower() in STOPWORDS or p.lower() in DATE_WORDS or stem(p) in known for p in m.group().split()):
-            continue
-        out.append(m)
-    return out
-
-
-def new_figures(sentence: str, known: set[str], money: bool = True) -> list[re.Match]:
-    """Figures (digits or number words) the question does not already state; money excluded unless asked."""
-    text = sentence if money else MONEY.sub(lambda m: " " * len(m.group()), sentence)
-    return [
-        m for m in re.finditer(r"\b\d+(?:[.,]\d+)*(?:\s?(?:percent|%|million|billion|trillion))?|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", text, re.I)
-        if stem(m.group().split()[0]) not in known
-    ]
-
-
-def dates(sentence: str) -> list[re.Match]:
-    """Date expressions: a month or weekday with its day and year, a bare year, or a relative day."""
-    month = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
-    weekday = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
-    pattern = (rf"\b(?:{weekday},?\s+)?(?:\d{{1,2}}\s+{month}|{month}\s+\d{{1,2}}(?:st|nd|rd|th)?|{month})(?:,?\s+\d{{4}})?"
-               rf"|\b{weekday}\b|\b(?:19|20)\d\d\b|\b(?:yesterday|today|last (?:week|month|year))\b")
-    return list(re.finditer(pattern, sentence))
-
-
-def typed_spans(sentence: str, answer_type: str | None, known: set[str]) -> list[tuple[int, int]]:
-    """Where in the sentence the things of the asked type are, that the question does not name.
-
-    >>> s = "On Friday, Paris summoned Jean Dupont, 54, over 3,000 troops."
-    >>> [s[a:b] for a, b in typed_spans(s, "number", {"troop"})]
-    ['54', '3,000']
-    >>> [s[a:b] for a, b in typed_spans(s, "person", {"paris"})]
-    ['Jean Dupont']
-    """
-    if answer_type in {"number", "amount"}:
-        return [m.span() for m in new_figures(sentence, known, money=answer_type == "amount")]
-    if answer_type == "age":
-        return [m.span() for m in AGE.finditer(sentence)]
-    if answer_type == "duration":
-        return [m.span() for m in DURATION.finditer(sentence)]
-    if answer_type == "date":
-        return [m.span() for m in dates(sentence)]
-    if answer_type == "speech":
-        return [m.span() for m in re.finditer(r"\w+", sentence) if stem(m.group()) in SPEECH_STEMS]
-    if answer_type == "person":
-        return [(sentence.index(n), sentence.index(n) + len(n)) for n in new_people(sentence, known) if n in sentence]
-    if answer_type in {"name", "place"}:
-        return [m.span() for m in new_names(sentence, known)]
-    if answer_type == "reason":
-        return [m.span() for m in REASON.finditer(sentence)]
-    return []
+# The issue's ceiling for an answer that is neither a summary nor a timeline: longer candidates are cut.
+MAX_WORDS = 80
 
 
 # --- candidates and their features ----------------------------------------------------------------
@@ -347,22 +279,26 @@ class Logistic:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """The sentence scorer, the answerability model, and the two numbers chosen with them."""
+    """The sentence scorer, the answerability model, the excerpt scorer and the two thresholds
+    chosen with them."""
 
     sentence: Logistic  # P(this candidate holds the answer)
     answerable: Logistic  # P(the articles answer the question), from QUESTION_FEATURES
+    window: Logistic  # P(this window of a long candidate holds the answer), from WINDOW_FEATURES
     refuse_below: float  # answerability under which the reader refuses
     words_free: int  # the answer is the candidate with the best probability, less `words_cost` for
     words_cost: float  # each word past `words_free`
+    cut_above: float  # a long answer is cut to its best window when that window is this likely to hold it
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> "ReaderModel":
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        sentence, answerable = Logistic.from_dict(data["sentence"]), Logistic.from_dict(data["answerable"])
-        if sentence.features != FEATURES or answerable.features != QUESTION_FEATURES:
+        parts = {name: Logistic.from_dict(data[name]) for name in ("sentence", "answerable", "window")}
+        if (parts["sentence"].features, parts["answerable"].features, parts["window"].features) != (
+                FEATURES, QUESTION_FEATURES, WINDOW_FEATURES):
             raise ValueError(f"{path} was fitted on other features; rebuild it with training/train_reader.py")
-        return cls(sentence, answerable, float(data["refuse_below"]), int(data["words_free"]),
-                   float(data["words_cost"]))
+        return cls(**parts, refuse_below=float(data["refuse_below"]), words_free=int(data["words_free"]),
+                   words_cost=float(data["words_cost"]), cut_above=float(data["cut_above"]))
 
     def worth(self, probability: float, n_words: int) -> float:
         """A candidate's probability less the cost of its length: long answers must earn their words."""
@@ -472,12 +408,30 @@ class ExtractiveReader:
         answerable = float(self.model.answerable.probability(question_features(ranked, x[order[0]], ask)))
         return ranked, answerable
 
+    def excerpt(self, text: str, ask: Ask, evidence: Evidence) -> tuple[int, int] | None:
+        """The window of a long answer text to show instead of all of it, or None to show it whole:
+        the window most likely to hold the answer, when it is likely enough or the text too long."""
+        known = set(evidence.weights) | set(evidence.context_weights)
+        x, spans = window_features(text, evidence.weights, ask.kind.answer_type, known)
+        if len(spans) < 2:
+            return None
+        p = self.model.window.probability(x)
+        best = int(np.argmax(p))
+        if p[best] >= self.model.cut_above or len(text.split()) > MAX_WORDS:
+            return spans[best]
+        return None
+
     def answer(self, ask: Ask, evidence: Evidence) -> Draft:
         ranked, answerable = self.rank(ask, evidence)
         if not ranked or answerable < self.model.refuse_below:
             return Draft(text=refusal(ask.question, evidence.unknown), refused=True, confidence=answerable)
         best = max(ranked, key=lambda c: self.model.worth(c.probability, len(words(c.answer_text))))
         text, start = best.answer_text, best.answer_start
+        shown = text
+        cut = self.excerpt(text, ask, evidence)
+        if cut:
+            shown = with_ellipses(text, *cut)
+            text, start = text[cut[0] : cut[1]], start + cut[0]
         known = set(evidence.weights) | set(evidence.context_weights)
         citation = Citation.of(1, best.passage.chunk, start, start + len(text))
         spans = []
@@ -486,7 +440,7 @@ class ExtractiveReader:
             if found:
                 a, b = found[0]
                 spans.append(Span(1, start + a, start + b, text[a:b]))
-        return Draft(text=f"{text} [1]", refused=False, citations=[citation], spans=spans,
+        return Draft(text=f"{shown} [1]", refused=False, citations=[citation], spans=spans,
                      confidence=best.probability)
 
     def stream(self, ask: Ask, evidence: Evidence) -> Iterator[str | Draft]:

@@ -19,13 +19,13 @@ from tests.conftest import ROOT
 DEVSETS = ROOT.parent / "shared" / "devsets"
 
 # (set, held-back questions asked, distractor articles added, floors on the metrics). Measured on this
-# subset with the shipped model (realtimeqa: answer accuracy 0.556, refusal accuracy 1.0; halueval:
-# 0.550); the margin (0.05; 0.1 for the 6 unanswerable questions) allows for little but a regression.
+# subset with the shipped model (realtimeqa: answer accuracy 0.704, refusal accuracy 1.0; halueval:
+# 0.750); the margin (0.05; 0.1 for the 6 unanswerable questions) allows for little but a regression.
 GATES = [
-    ("realtimeqa", 60, 60, {"answer_accuracy": 0.50, "refusal_accuracy": 0.9}),
-    ("halueval", 120, 120, {"answer_accuracy": 0.50}),
+    ("realtimeqa", 60, 60, {"answer_accuracy": 0.65, "refusal_accuracy": 0.9}),
+    ("halueval", 120, 120, {"answer_accuracy": 0.70}),
 ]
-# Median answer words: 30 or fewer on the whole sets (28 and 30); 29 and 31 on these subsets.
+# Median answer words: 30 on the whole sets and on these subsets.
 MAX_MEDIAN_WORDS = 32
 
 

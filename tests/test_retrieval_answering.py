@@ -135,3 +135,34 @@ def test_the_retriever_looks_first_where_the_last_answer_came_from(tmp_path, fak
     # A question on its own is searched for as it is.
     alone = assistant.retriever.evidence(assistant.read("What drew large crowds?")).passages
     assert alone[0].chunk.source == "other.txt"
+
+
+# One sentence of more than 80 words: no answer is shown that long, so it is cut to its best window.
+LONG = ("The regional council, which met for four hours on Tuesday evening in the old town hall with more than two "
+        "hundred residents watching from the gallery and many more following the stream online, debated the "
+        "long-delayed plan for a new bridge across the river, a plan that has divided the town for more than a "
+        "decade, and in the end approved the bridge plan by a vote of 31 to 9, so that construction can begin next "
+        "spring with money from the national government.")
+
+
+def test_a_long_answer_is_cut_to_the_words_that_hold_it():
+    chunk = Chunk(id="d.txt", source="d.txt", text=LONG, start=0, end=len(LONG))
+    reader = Specialists(ExtractiveReader())
+    draft = reader.answer(*ask_and_evidence("How many council members voted against the bridge plan?",
+                                            [Passage(chunk, 1.0)] + passages()))
+    assert len(LONG.split()) > 80
+    assert not draft.refused and "31 to 9" in draft.text
+    assert len(draft.text.split()) <= 30 and "…" in draft.text
+    quote = draft.citations[0].quote
+    assert quote in LONG and draft.text == f"…{quote} [1]"  # marked where it cuts the sentence (here its start)
+    span = draft.spans[0]
+    assert draft.citations[0].text[span.start : span.end] == span.text and span.text in quote
+
+
+def test_no_answer_runs_past_eighty_words():
+    sentence = "The harbour master said " + ", ".join(f"boat {n} came in at dawn" for n in range(1, 25)) + "."
+    chunk = Chunk(id="e.txt", source="e.txt", text=sentence, start=0, end=len(sentence))
+    draft = Specialists(ExtractiveReader()).answer(*ask_and_evidence("What did the harbour master say about the boats?",
+                                                                     [Passage(chunk, 1.0)]))
+    assert not draft.refused and len(sentence.split()) > 80
+    assert len(draft.text.split()) <= 30 and draft.citations[0].quote in sentence

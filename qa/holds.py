@@ -1,0 +1,82 @@
+"""What a sentence holds that a question may ask for: new names, people, figures, dates, and the
+things of an asked type (`typed_spans`). Shared by the reader, which scores sentences, and the
+excerpt, which finds the words of a long answer to show."""
+
+from __future__ import annotations
+
+import re
+
+from qa.lexicon import AGE, DATE_WORDS, DURATION, MONEY, NUMBER_WORDS, REASON, SPEECH_VERBS, STOPWORDS
+from qa.questions import person_names
+from qa.text import stem
+
+SPEECH_STEMS = frozenset(stem(w) for w in SPEECH_VERBS)
+
+
+def new_people(sentence: str, known: set[str]) -> list[str]:
+    """The people a sentence names (`qa.questions.person_names`) that the question does not name.
+
+    >>> new_people("Paris summoned the ambassador, Jean Dupont, on Friday.", set())
+    ['Jean Dupont']
+    >>> new_people("Jean Dupont and Anna Berg met.", {"jean", "dupont"})
+    ['Anna Berg']
+    """
+    return [n for n in person_names(sentence) if not all(stem(part) in known for part in n.split())]
+
+
+def new_names(sentence: str, known: set[str]) -> list[re.Match]:
+    """Capitalised words (after the first word) that the question does not already name."""
+    out = []
+    for m in re.finditer(r"\b[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*)*", sentence):
+        if m.start() == 0 and " " not in m.group():
+            continue
+        if all(p.lower() in STOPWORDS or p.lower() in DATE_WORDS or stem(p) in known for p in m.group().split()):
+            continue
+        out.append(m)
+    return out
+
+
+def new_figures(sentence: str, known: set[str], money: bool = True) -> list[re.Match]:
+    """Figures (digits or number words) the question does not already state; money excluded unless asked."""
+    text = sentence if money else MONEY.sub(lambda m: " " * len(m.group()), sentence)
+    return [
+        m for m in re.finditer(r"\b\d+(?:[.,]\d+)*(?:\s?(?:percent|%|million|billion|trillion))?|\b(?:" + "|".join(NUMBER_WORDS) + r")\b", text, re.I)
+        if stem(m.group().split()[0]) not in known
+    ]
+
+
+def dates(sentence: str) -> list[re.Match]:
+    """Date expressions: a month or weekday with its day and year, a bare year, or a relative day."""
+    month = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
+    weekday = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    pattern = (rf"\b(?:{weekday},?\s+)?(?:\d{{1,2}}\s+{month}|{month}\s+\d{{1,2}}(?:st|nd|rd|th)?|{month})(?:,?\s+\d{{4}})?"
+               rf"|\b{weekday}\b|\b(?:19|20)\d\d\b|\b(?:yesterday|today|last (?:week|month|year))\b")
+    return list(re.finditer(pattern, sentence))
+
+
+def typed_spans(sentence: str, answer_type: str | None, known: set[str]) -> list[tuple[int, int]]:
+    """Where in the sentence the things of the asked type are, that the question does not name.
+
+    >>> s = "On Friday, Paris summoned Jean Dupont, 54, over 3,000 troops."
+    >>> [s[a:b] for a, b in typed_spans(s, "number", {"troop"})]
+    ['54', '3,000']
+    >>> [s[a:b] for a, b in typed_spans(s, "person", {"paris"})]
+    ['Jean Dupont']
+    """
+    if answer_type in {"number", "amount"}:
+        return [m.span() for m in new_figures(sentence, known, money=answer_type == "amount")]
+    if answer_type == "age":
+        return [m.span() for m in AGE.finditer(sentence)]
+    if answer_type == "duration":
+        return [m.span() for m in DURATION.finditer(sentence)]
+    if answer_type == "date":
+        return [m.span() for m in dates(sentence)]
+    if answer_type == "speech":
+        return [m.span() for m in re.finditer(r"\w+", sentence) if stem(m.group()) in SPEECH_STEMS]
+    if answer_type == "person":
+        return [(sentence.index(n), sentence.index(n) + len(n)) for n in new_people(sentence, known) if n in sentence]
+    if answer_type in {"name", "place"}:
+        return [m.span() for m in new_names(sentence, known)]
+    if answer_type == "reason":
+        return [m.span() for m in REASON.finditer(sentence)]
+    return []

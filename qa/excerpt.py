@@ -12,7 +12,7 @@ and the whole candidate otherwise.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -62,24 +62,10 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(text)]
 
 
-def windows(text: str, size: int = WINDOW_WORDS) -> list[tuple[int, int]]:
-    """Every run of `size` words of `text`, as character spans; the whole text when it is shorter.
-
-    >>> t = "one two three four"
-    >>> [t[a:b] for a, b in windows(t, 3)]
-    ['one two three', 'two three four']
-    >>> windows("one two", 3)
-    [(0, 7)]
-    """
-    tokens = token_spans(text)
-    if len(tokens) <= size:
-        return [(0, len(text))]
-    return [(tokens[i][0], tokens[i + size - 1][1]) for i in range(len(tokens) - size + 1)]
-
-
 def window_features(text: str, weights: Mapping[str, float], answer_type: str | None,
                     known: set[str], size: int = WINDOW_WORDS) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """One row of WINDOW_FEATURES per window of `text` (see `windows`), and the windows."""
+    """One row of WINDOW_FEATURES per run of `size` words of `text` (the whole text when it is shorter),
+    and those runs as character spans."""
     tokens = token_spans(text)
     n = len(tokens)
     stems = [frozenset(stem(w) for w in words(text[a:b])) for a, b in tokens]
@@ -134,6 +120,18 @@ def window_features(text: str, weights: Mapping[str, float], answer_type: str | 
         ])
         spans.append((a, b))
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(WINDOW_FEATURES)), spans
+
+
+def best_window(text: str, weights: Mapping[str, float], answer_type: str | None, known: set[str],
+                probability: Callable[[np.ndarray], np.ndarray]) -> tuple[tuple[int, int], float] | None:
+    """The window of `text` most likely to hold the answer, by the fitted `probability` of its
+    WINDOW_FEATURES, and that probability; None when the text fits in one window."""
+    x, spans = window_features(text, weights, answer_type, known)
+    if len(spans) < 2:
+        return None
+    p = probability(x)
+    best = int(np.argmax(p))
+    return spans[best], float(p[best])
 
 
 def with_ellipses(text: str, start: int, end: int) -> str:

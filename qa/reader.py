@@ -23,7 +23,7 @@ import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
 from qa.conversation import REPEAT_SHARE, Said, same_root
-from qa.excerpt import WINDOW_FEATURES, window_features, with_ellipses
+from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
 from qa.holds import new_figures, new_names, typed_spans
 from qa.lexicon import INSTRUCTION, STOPWORDS
 from qa.text import content_stems, pieces, stem, words
@@ -153,7 +153,7 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
     total = sum(weights.values())
     c_weights = dict(evidence.context_weights)
     c_total = sum(c_weights.values())
-    known = set(weights) | set(c_weights)
+    known = evidence.known
     rarest = max(weights, key=weights.get) if total else None
     q_seq = [stem(w) for w in words(ask.question) if w.lower() not in STOPWORDS]
     q_pairs = _bigrams(q_seq)
@@ -279,8 +279,8 @@ class Logistic:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """The sentence scorer, the answerability model, the excerpt scorer and the two thresholds
-    chosen with them."""
+    """The sentence scorer, the answerability model, the excerpt scorer and the four numbers chosen
+    with them."""
 
     sentence: Logistic  # P(this candidate holds the answer)
     answerable: Logistic  # P(the articles answer the question), from QUESTION_FEATURES
@@ -411,14 +411,9 @@ class ExtractiveReader:
     def excerpt(self, text: str, ask: Ask, evidence: Evidence) -> tuple[int, int] | None:
         """The window of a long answer text to show instead of all of it, or None to show it whole:
         the window most likely to hold the answer, when it is likely enough or the text too long."""
-        known = set(evidence.weights) | set(evidence.context_weights)
-        x, spans = window_features(text, evidence.weights, ask.kind.answer_type, known)
-        if len(spans) < 2:
-            return None
-        p = self.model.window.probability(x)
-        best = int(np.argmax(p))
-        if p[best] >= self.model.cut_above or len(text.split()) > MAX_WORDS:
-            return spans[best]
+        found = best_window(text, evidence.weights, ask.kind.answer_type, evidence.known, self.model.window.probability)
+        if found and (found[1] >= self.model.cut_above or len(text.split()) > MAX_WORDS):
+            return found[0]
         return None
 
     def answer(self, ask: Ask, evidence: Evidence) -> Draft:
@@ -432,11 +427,10 @@ class ExtractiveReader:
         if cut:
             shown = with_ellipses(text, *cut)
             text, start = text[cut[0] : cut[1]], start + cut[0]
-        known = set(evidence.weights) | set(evidence.context_weights)
         citation = Citation.of(1, best.passage.chunk, start, start + len(text))
         spans = []
         if ask.kind.answer_type not in {None, "speech", "reason"}:
-            found = typed_spans(text, ask.kind.answer_type, known)
+            found = typed_spans(text, ask.kind.answer_type, evidence.known)
             if found:
                 a, b = found[0]
                 spans.append(Span(1, start + a, start + b, text[a:b]))

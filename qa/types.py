@@ -218,6 +218,12 @@ class Evidence:
     pool: tuple[Passage, ...] = ()  # a wider set, for gathering every report of a figure
     collection: Collection | None = None  # for questions about the whole collection only
 
+    @property
+    def known(self) -> set[str]:
+        """The stems the question and its conversation name: a sentence's names and figures outside
+        them are new."""
+        return set(self.weights) | set(self.context_weights)
+
     def widened(self) -> list[Passage]:
         """The passages, then the rest of the retriever's ranking: for gathering every report of a
         figure or every dated event, which the top k (capped per article) is not made for."""

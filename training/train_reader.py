@@ -32,8 +32,8 @@ from qa.config import Config  # noqa: E402
 from qa.eval import held_back, load_questions  # noqa: E402
 from qa.eval.metrics import contains  # noqa: E402
 from qa.questions import classify, conversation_context  # noqa: E402
-from qa.excerpt import WINDOW_FEATURES, WINDOW_WORDS, window_features, with_ellipses  # noqa: E402
-from qa.reader import FEATURES, MAX_WORDS, MODEL_PATH, QUESTION_FEATURES, candidates, features  # noqa: E402
+from qa.excerpt import WINDOW_FEATURES, WINDOW_WORDS, best_window, window_features, with_ellipses  # noqa: E402
+from qa.reader import FEATURES, MAX_WORDS, MODEL_PATH, QUESTION_FEATURES, Logistic, candidates, features  # noqa: E402
 from qa.types import Ask, Turn  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "devsets"
@@ -115,7 +115,7 @@ def build_items(stores: Path) -> list[Item]:
                               np.array([len(words(c.text)) for c in cands]), [c.passage.chunk.source for c in cands],
                               q.question, tuple(c.text for c in cands), ask.kind.typed, tuple(q.answers),
                               ask.kind.answer_type, dict(evidence.weights),
-                              frozenset(evidence.weights) | frozenset(evidence.context_weights)))
+                              frozenset(evidence.known)))
         print(f"{name} ({store_name}'s articles): {len(asked)} questions in {time.perf_counter() - started:.0f}s",
               file=sys.stderr)
     return items
@@ -138,8 +138,7 @@ def _round(values) -> list[float]:
 
 
 def predict(model: dict, x: np.ndarray) -> np.ndarray:
-    z = ((x - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(model["coef"]) + model["intercept"]
-    return 1 / (1 + np.exp(-z))
+    return Logistic.from_dict(model).probability(x)
 
 
 def question_row(item: Item, p: np.ndarray) -> np.ndarray:
@@ -162,10 +161,6 @@ def holds(item: Item, text: str) -> bool:
     return item.answerable and any(contains(text, a) for a in item.answers)
 
 
-def window_rows(item: Item, text: str) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    return window_features(text, item.weights, item.answer_type, set(item.known))
-
-
 @dataclass
 class Shown:
     """What the reader would show for a question's best candidate: whole, or cut to its best window."""
@@ -179,16 +174,14 @@ class Shown:
 
 
 def shown(item: Item, index: int, window: dict) -> Shown:
-    """What the reader shows when it answers with candidate `index`."""
+    """What the reader shows when it answers with candidate `index` (qa.reader.ExtractiveReader.excerpt)."""
     text = item.texts[index]
     whole = Shown(holds(item, text), len(text.split()) + 1)
-    x, spans = window_rows(item, text)
-    if len(spans) < 2:
+    found = best_window(text, item.weights, item.answer_type, set(item.known), Logistic.from_dict(window).probability)
+    if found is None:
         return whole
-    q = predict(window, x)
-    best = int(np.argmax(q))
-    cut = with_ellipses(text, *spans[best])
-    return Shown(whole.right, whole.words, float(q[best]), holds(item, text[slice(*spans[best])]), len(cut.split()) + 1,
+    (a, b), p = found
+    return Shown(whole.right, whole.words, p, holds(item, text[a:b]), len(with_ellipses(text, a, b).split()) + 1,
                  len(text.split()) > MAX_WORDS)
 
 
@@ -250,7 +243,7 @@ def window_data(scored: list[Scored], per_question: int = 5) -> tuple[np.ndarray
             text = s.item.texts[r]
             if not holds(s.item, text):
                 continue
-            x, spans = window_rows(s.item, text)
+            x, spans = window_features(text, s.item.weights, s.item.answer_type, set(s.item.known))
             if len(spans) > 1:
                 xs.append(x)
                 ys.append([holds(s.item, text[a:b]) for a, b in spans])

@@ -14,12 +14,14 @@ import datetime as dt
 from typing import Iterator, Protocol
 
 from qa.claims import comparison_draft, quantity_draft, with_other_reports
-from qa.collection import across_draft, collection_draft
+from qa.collection import across_draft, collection_draft, long_date
 from qa.text import pieces
-from qa.timeline import timeline_draft
+from qa.timeline import WEEKDAYS, time_refs, timeline_draft
 from qa.types import Ask, Chunk, Citation, Draft, Evidence
 
 REFUSAL = "The articles do not say."
+# The relative time words that name one day, resolvable from an article's date.
+ONE_DAY = frozenset(WEEKDAYS) | {"yesterday", "today"}
 
 
 class Answerer(Protocol):
@@ -68,6 +70,31 @@ def corrections_note(evidence: Evidence) -> str:
     if not evidence.corrections:
         return ""
     return "(" + " ".join(f"Read '{c.asked}' as '{c.read_as}'." for c in evidence.corrections) + ")"
+
+
+def dates_note(ask: Ask, draft: Draft) -> str:
+    """For a question asking when, the calendar dates of the weekdays and relative days ("Tuesday",
+    "yesterday") the answer's quotes use, counted from their article's publication date: news says
+    "on Tuesday", and the reader needs the day.
+
+    >>> from qa.questions import classify
+    >>> c = Chunk("i", "a.txt", "The minister resigned on Tuesday.", 0, 33, date="2024-10-31")
+    >>> d = Draft("The minister resigned on Tuesday. [1]", False, [Citation.of(1, c, 0, 33)])
+    >>> dates_note(Ask("When did the minister resign?", classify("When did the minister resign?")), d)
+    "(Tuesday: 29 October 2024, counted from the article's date.)"
+    """
+    if draft.refused or ask.kind.answer_type != "date":
+        return ""
+    said = {}
+    for c in draft.citations:
+        for ref in time_refs(c.quote, c.date):
+            day = ref.text.split()[-1]
+            if ref.iso and len(ref.iso) == 10 and day.lower() in ONE_DAY:  # not "last week": no one day
+                said.setdefault(day, long_date(ref.iso))
+    if not said:
+        return ""
+    days = "; ".join(f"{day}: {date}" for day, date in said.items())
+    return f"({days}, counted from the article's date.)"
 
 
 def _with_note(draft: Draft, note: str) -> Draft:
@@ -122,6 +149,7 @@ class Specialists:
         draft = self.special(ask, evidence)
         if draft is None:
             draft = self.checked(ask, evidence, self.writer.answer(ask, evidence))
+            draft = _with_note(draft, dates_note(ask, draft))
         return _with_note(draft, corrections_note(evidence))
 
     def stream(self, ask: Ask, evidence: Evidence) -> Iterator[str | Draft]:
@@ -141,7 +169,8 @@ class Specialists:
                 shown += item
                 yield item
         assert written is not None, "an answerer's stream ends with its Draft"
-        final = _with_note(self.checked(ask, evidence, written), note)
+        final = self.checked(ask, evidence, written)
+        final = _with_note(_with_note(final, dates_note(ask, final)), note)
         if final.text.startswith(shown):
             rest = final.text[len(shown):]
             if rest:

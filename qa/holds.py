@@ -80,3 +80,28 @@ def typed_spans(sentence: str, answer_type: str | None, known: set[str]) -> list
     if answer_type == "reason":
         return [m.span() for m in REASON.finditer(sentence)]
     return []
+
+
+_NAME_WORD = re.compile(r"[\w’'-]+")  # a word of a name, hyphens and all ("Yong-hyun")
+
+
+def mentions(text: str, person: str) -> bool:
+    """Whether `text` mentions `person`, by their whole name or a part of it ("Duda" for "Andrzej
+    Duda"), where the capitalised word after that part, if any, is of the name too: "Kim Jong Un" is
+    not a mention of "Kim Jong Gyu".
+
+    >>> mentions("Later, Dupont said no.", "Jean Dupont"), mentions("Jean-Luc Dupré said no.", "Jean Dupont")
+    (True, False)
+    >>> mentions("Kim Jong Un called him a friend.", "Kim Jong Gyu"), mentions("Kim urged calm.", "Kim Jong Gyu")
+    (False, True)
+    >>> mentions("After meeting Duda, Yoon spoke.", "Andrzej Duda"), mentions("Minister Kim Yong-hyun spoke.", "Kim Yong-hyun")
+    (True, True)
+    """
+    parts = {stem(w) for w in _NAME_WORD.findall(person)}
+    for m in _NAME_WORD.finditer(text):
+        if stem(m.group()) in parts:
+            # A name runs on across spaces only: every capitalised word that follows must be the person's.
+            after = _NAME_WORD.findall(re.match(r"(?: +[A-Z][\w’'-]*)*", text[m.end():]).group())
+            if all(stem(w) in parts for w in after):
+                return True
+    return False

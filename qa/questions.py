@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Sequence
 
 from qa.claims import states_figure
-from qa.conversation import last_answer
+from qa.conversation import last_answer, turns_to
 from qa.lexicon import (
     ABOUT_THE_ARTICLE,
     ACROSS_REPORTS_Q,
@@ -199,13 +199,32 @@ def conversation_context(question: str, history: Sequence[Turn]) -> str:
     if not is_follow_up(question, history):
         return ""
     last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
+    if turns_to(question, history):  # the last exchange's subject is what the follow-up turns away from
+        return without_names(last_user)
     answer_words = [w for w in words(strip_citations(last_answer(history))) if w.lower() not in STOPWORDS]
     return f"{last_user} {' '.join(answer_words[:16])}".strip()
 
 
 # --- follow-ups made standalone -------------------------------------------------------------------
 
-PERSON_PRONOUNS = {"he": "", "she": "", "him": "", "his": "'s", "hers": "'s"}
+def without_names(text: str) -> str:
+    """`text` without its capitalised words (and their "'s") but a leading question word: what was
+    asked, without of whom.
+
+    >>> without_names("What did Rome's foreign ministry say about the Alpine talks?")
+    'What did foreign ministry say about the talks?'
+    >>> without_names("Rome's UN mission say about the talks")
+    'mission say about the talks'
+    """
+    first, rest = (text.split(" ", 1) + [""])[:2]
+    if first.lower() not in QUESTION_WORDS:
+        first, rest = "", text
+    rest = re.sub(r"\b[A-Z][\w.-]*(?:['’]s)?\s*", "", rest)
+    return f"{first} {rest}".strip()
+
+
+POSSESSIVE = {"he": "", "she": "", "him": "", "his": "'s", "hers": "'s"}
+PERSON_PRONOUN = re.compile(r"\b(?:he|she|him|his|her|hers)\b", re.I)
 NAME_RUN = re.compile(rf"\b[A-Z][\w’'.-]*(?:\s+(?:(?:{NAME_PARTICLES})\s+)?[A-Z][\w’'.-]*){{0,3}}")
 # Capitalised words that are not names of people ("Ruritanian", "Polish"): nationality adjectives end so.
 NATIONALITY = re.compile(r"(?:an|ese|ish|ian|ic|i)$")
@@ -305,7 +324,7 @@ def standalone(question: str, history: Sequence[Turn]) -> str:
     if not is_follow_up(question, history):
         return question
     out = question
-    person = referent(history)
+    person = referent(history) if PERSON_PRONOUN.search(question) else None
     if person:
         def swap(m: re.Match) -> str:
             word = m.group()
@@ -313,9 +332,12 @@ def standalone(question: str, history: Sequence[Turn]) -> str:
                 after = question[m.end():].split()
                 nxt = after[0].lower().strip("?.,!") if after else ""
                 return person + ("'s" if nxt and nxt not in STOPWORDS and nxt.isalpha() else "")
-            return person + PERSON_PRONOUNS[word.lower()]
-        out = re.sub(r"\b(?:he|she|him|his|her|hers)\b", swap, out, flags=re.I)
+            return person + POSSESSIVE[word.lower()]
+        out = PERSON_PRONOUN.sub(swap, out)
     topic = _last_topic(history)
+    if turns_to(question, history):
+        topic = without_names(topic)
+        return f"{out} ({topic})" if topic else out
     leans = len(content_stems(out)) < 3 or re.search(r"\b(?:it|its|this|that|they|them|their|there|then|these|those)\b", out, re.I)
     lent = [topic, _answer_news(history, topic)] if leans else [topic]
     lent = [x for x in lent if x and not set(content_stems(x)) <= set(content_stems(out))]
@@ -330,4 +352,6 @@ def read_question(question: str, history: Sequence[Turn] = ()) -> "Ask":
 
     turns = tuple(history)
     kind = classify(question, turns)
-    return Ask(standalone(question, turns), kind, turns, conversation_context(question, turns), asked=question)
+    person = referent(turns) if kind.follow_up and PERSON_PRONOUN.search(question) else None
+    return Ask(standalone(question, turns), kind, turns, conversation_context(question, turns), asked=question,
+               person=person or "")

@@ -24,8 +24,9 @@ import numpy as np
 from qa.chunking import is_heading, sentence_spans
 from qa.conversation import REPEAT_SHARE, Said, same_root
 from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
-from qa.holds import new_figures, new_names, typed_spans
-from qa.lexicon import INSTRUCTION, STOPWORDS
+from qa.holds import mentions, new_figures, new_names, typed_spans
+from qa.lexicon import INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
+from qa.questions import person_names
 from qa.text import content_stems, pieces, stem, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
@@ -342,6 +343,23 @@ def new_to_conversation(sentence: str, said: Said, ask: Ask) -> bool:
     return any(not set(content_stems(t)) <= said.stems for t in typed)
 
 
+def confirms(sentence: str, ask: Ask) -> bool:
+    """Whether a sentence answers a yes-or-no follow-up by holding all its own words, though an
+    earlier answer already said it: "Was it unanimous?" after "They voted unanimously" is answered by
+    that sentence again.
+
+    >>> from qa.questions import classify
+    >>> ask = Ask("Was it unanimous?", classify("Was it unanimous?"), asked="Was it unanimous?")
+    >>> confirms("Lawmakers voted unanimously to ratify it.", ask), confirms("Lawmakers voted to ratify it.", ask)
+    (True, False)
+    """
+    own = content_stems(ask.asked or ask.question)
+    if not own or not YES_NO.match(ask.asked or ask.question):
+        return False
+    held = content_stems(sentence)
+    return all(any(same_root(a, s) or a == s for s in held) for a in own)
+
+
 def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates as answers to a follow-up: a sentence an earlier answer already gave, in its words
     or reworded, is dropped; a pair that opens with such a sentence keeps the sentence after it (scored
@@ -355,14 +373,46 @@ def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     for c in cands:
         spans = unglue(c.text, sentence_spans(c.text)) if c.sentences == 2 else [(0, len(c.text))]
         fresh = [(a, b) for a, b in spans
-                 if not any(c.text[a:b] in t for t in said.texts) and new_to_conversation(c.text[a:b], said, ask)]
+                 if confirms(c.text[a:b], ask)
+                 or not any(c.text[a:b] in t for t in said.texts) and new_to_conversation(c.text[a:b], said, ask)]
         if len(fresh) == len(spans):
             out.append(c)
         elif fresh and fresh[0] != spans[0]:
             a, b = fresh[0][0], fresh[-1][1]
             # Shown alone, the sentence must still hold what a typed question asks for (an age, a date ...).
-            if not ask.kind.typed or typed_spans(c.text[a:b], ask.kind.answer_type, set()):
+            # Not for a question about a person ("What did he urge?"): the pair would be scored by the
+            # sentence naming them, which the answer leaves out; the sentence is scored on its own.
+            if (not ask.kind.typed or typed_spans(c.text[a:b], ask.kind.answer_type, set())) and not ask.person:
                 out.append(replace(c, shown=(a, b)))
+    return out
+
+
+def says_he(text: str) -> bool:
+    """Whether a sentence speaks of a person as "he" or "she" and names no one else by name, so the
+    person may be the one a follow-up asks about.
+
+    >>> says_he("He declined to comment."), says_he("Anna Berg said he declined."), says_he("It rained.")
+    (True, False, False)
+    """
+    return any(w.lower() in PERSON_PRONOUNS for w in words(text)) and not person_names(text)
+
+
+def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
+    """The candidates that answer of whom a follow-up asks, when any does: "What did he say?" asks of
+    the person "he" points to, so an answer (the second sentence of a pair) must mention them or say
+    "he" or "she"; "And Moscow?" asks the last question of Moscow, so an answer must name it. When none
+    does, the articles may call them otherwise, and every candidate stays."""
+    out = list(ranked)
+    if ask.person:
+        # Of a pair, the second sentence is the one that answers ("a bridge and its answer").
+        def last(c: Candidate) -> str:
+            spans = sentence_spans(c.answer_text)
+            return c.answer_text[spans[-1][0] :] if spans else c.answer_text
+
+        out = [c for c in out if mentions(last(c), ask.person) or says_he(last(c))] or out
+    turned = Said.of(ask).turned if ask.kind.follow_up else ()
+    if turned:
+        out = [c for c in out if all(s in c.stems for s in turned)] or out
     return out
 
 
@@ -395,7 +445,9 @@ class ExtractiveReader:
 
     def rank(self, ask: Ask, evidence: Evidence) -> tuple[list[Candidate], float]:
         """The candidates, most probable first, and the probability that the articles answer at all.
-        A sentence an earlier answer of the conversation already gave is no answer to a follow-up."""
+        A sentence an earlier answer of the conversation already gave is no answer to a follow-up, and
+        one about someone else than the follow-up asks of is no answer either (`about_whom`); whether
+        the articles answer at all is judged before that choice, on every candidate."""
         cands = for_follow_up(candidates(evidence.passages), ask)
         if not cands:
             return [], 0.0
@@ -406,12 +458,19 @@ class ExtractiveReader:
         order = np.argsort(-probs, kind="stable")
         ranked = [cands[i] for i in order]
         answerable = float(self.model.answerable.probability(question_features(ranked, x[order[0]], ask)))
-        return ranked, answerable
+        return about_whom(ranked, ask), answerable
 
     def excerpt(self, text: str, ask: Ask, evidence: Evidence) -> tuple[int, int] | None:
         """The window of a long answer text to show instead of all of it, or None to show it whole:
         the window most likely to hold the answer, when it is likely enough or the text too long."""
-        found = best_window(text, evidence.weights, ask.kind.answer_type, evidence.known, self.model.window.probability)
+        weights, known = evidence.weights, evidence.known
+        if ask.kind.follow_up:
+            # What the conversation already said would draw the window back to it: a follow-up's words
+            # are those the answers lack, and the names they gave are known.
+            said = Said.of(ask)
+            weights = {s: w for s, w in weights.items() if s not in said.stems} or weights
+            known = known | said.stems
+        found = best_window(text, weights, ask.kind.answer_type, known, self.model.window.probability)
         if found and (found[1] >= self.model.cut_above or len(text.split()) > MAX_WORDS):
             return found[0]
         return None

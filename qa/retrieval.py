@@ -17,7 +17,7 @@ import threading
 
 import numpy as np
 
-from qa.conversation import last_answer, source_sentence
+from qa.conversation import last_answer, lent_down, source_sentence
 from qa.lexicon import QUESTION_WORDS, STOPWORDS
 from qa.questions import COLLECTION_INTENTS
 from qa.spelling import Speller, english_words
@@ -117,6 +117,7 @@ class HybridRetriever(BaseRetriever):
         for c in corrections:
             question = re.sub(rf"\b{re.escape(c.read_as.lower())}\b", c.read_as, question, flags=re.I)
         weights, unknown = self.weights(question)
+        weights = lent_down(weights, ask)
         context_weights = {s: w for s, w in self.weights(ask.context)[0].items() if s not in weights}
         return Evidence(
             passages=tuple(passages),

@@ -161,6 +161,7 @@ class Ask:
     history: tuple[Turn, ...] = ()
     context: str = ""  # what the conversation lends a follow-up ("he" -> the last answer's names)
     asked: str = ""  # the user's own words, when `question` is a follow-up rewritten to stand alone
+    person: str = ""  # whom the follow-up's "he" or "she" points to, when it has one
 
     @property
     def query(self) -> str:

@@ -166,3 +166,37 @@ def test_no_answer_runs_past_eighty_words():
                                                                      [Passage(chunk, 1.0)]))
     assert not draft.refused and len(sentence.split()) > 80
     assert len(draft.text.split()) <= 30 and draft.citations[0].quote in sentence
+
+
+PORT = ("Jean Dupont, the port's director, met the council on Monday. Anna Berg, the mayor, said the harbour "
+        "would reopen in May. Later, Dupont said the repairs would cost twice what was planned. The council "
+        "voted unanimously to pay for them. Rome welcomed the vote, a spokesman said. Madrid called the vote "
+        "premature.")
+
+
+def follow_port(question, history):
+    chunk = Chunk(id="p", source="p.txt", text=PORT, start=0, end=len(PORT), date="2024-10-31")
+    return Specialists(ExtractiveReader()).answer(*ask_and_evidence(question, [Passage(chunk, 1.0)] + passages(), history))
+
+
+def test_a_follow_up_about_him_is_answered_by_what_he_said_not_by_someone_else():
+    history = [Turn("user", "Who is Jean Dupont?"), Turn("assistant", "Jean Dupont is the port's director. [1]")]
+    draft = follow_port("What did he say?", history)
+    # (The mayor's sentence before it may come along, as the bridge of a pair; the answer is his.)
+    assert draft.text.endswith("Later, Dupont said the repairs would cost twice what was planned. [1]")
+
+
+def test_and_x_asks_the_last_question_of_x():
+    history = [Turn("user", "What did Rome say about the vote?"), Turn("assistant", "Rome welcomed the vote. [1]")]
+    assert "Madrid called the vote premature" in follow_port("And Madrid?", history).text
+
+
+def test_a_yes_or_no_follow_up_is_answered_by_the_sentence_that_says_so_though_already_said():
+    history = [Turn("user", "How did the council vote?"),
+               Turn("assistant", "The council voted unanimously to pay for them. [1]")]
+    assert "unanimously" in follow_port("Was it unanimous?", history).text
+
+
+def test_a_weekday_in_an_answer_to_when_gets_its_date_from_the_article():
+    draft = follow_port("When did Jean Dupont meet the council?", [])
+    assert "Monday" in draft.text and "(Monday: 28 October 2024, counted from the article's date.)" in draft.text

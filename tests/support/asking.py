@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import re
 
+from qa.conversation import lent_down
 from qa.lexicon import QUESTION_WORDS, STOPWORDS
 from qa.questions import read_question
 from qa.text import stem, words
@@ -37,6 +38,7 @@ def make_evidence(ask: Ask, passages: list[Passage]) -> Evidence:
     passages = [p if p.dense_rank is not None else Passage(p.chunk, p.score, i, i) for i, p in enumerate(passages)]
     weights, unknown = _weights(ask.question, passages)
     context = {s: w for s, w in _weights(ask.context, passages)[0].items() if s not in weights}
+    weights = lent_down(weights, ask)
     absent = math.log((len(passages) + 1) / 0.5)
     return Evidence(tuple(passages), weights, context, tuple(unknown), absent, (), tuple(passages))
 

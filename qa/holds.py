@@ -83,25 +83,38 @@ def typed_spans(sentence: str, answer_type: str | None, known: set[str]) -> list
 
 
 _NAME_WORD = re.compile(r"[\w’'-]+")  # a word of a name, hyphens and all ("Yong-hyun")
+_RUN_ON = re.compile(r"(?: +[A-Z][\w’'-]*)*")  # the capitalised words that follow, across spaces only
 
 
-def mentions(text: str, person: str) -> bool:
+def mentions(text: str, person: str, before: str = "") -> bool:
     """Whether `text` mentions `person`, by their whole name or a part of it ("Duda" for "Andrzej
-    Duda"), where the capitalised word after that part, if any, is of the name too: "Kim Jong Un" is
-    not a mention of "Kim Jong Gyu".
+    Duda"), where the capitalised words after that part, if any, are of the name too: "Kim Jong Un" is
+    not a mention of "Kim Jong Gyu". The first part said alone ("Kim urged ...", where family names come
+    first) stands for the last person `before` it (the text that precedes, in its article) named with
+    that part and more.
 
     >>> mentions("Later, Dupont said no.", "Jean Dupont"), mentions("Jean-Luc Dupré said no.", "Jean Dupont")
     (True, False)
     >>> mentions("Kim Jong Un called him a friend.", "Kim Jong Gyu"), mentions("Kim urged calm.", "Kim Jong Gyu")
     (False, True)
+    >>> mentions("Kim urged calm.", "Kim Jong Gyu", before="The minister, Kim Hong Kyun, spoke.")
+    False
     >>> mentions("After meeting Duda, Yoon spoke.", "Andrzej Duda"), mentions("Minister Kim Yong-hyun spoke.", "Kim Yong-hyun")
     (True, True)
     """
-    parts = {stem(w) for w in _NAME_WORD.findall(person)}
+    names = [stem(w) for w in _NAME_WORD.findall(person)]
+    parts, first = set(names), names[0] if len(names) > 1 else None
     for m in _NAME_WORD.finditer(text):
-        if stem(m.group()) in parts:
-            # A name runs on across spaces only: every capitalised word that follows must be the person's.
-            after = _NAME_WORD.findall(re.match(r"(?: +[A-Z][\w’'-]*)*", text[m.end():]).group())
-            if all(stem(w) in parts for w in after):
-                return True
+        if stem(m.group()) not in parts:
+            continue
+        # A name runs on across spaces only: every capitalised word that follows must be the person's.
+        after = _NAME_WORD.findall(_RUN_ON.match(text, m.end()).group())
+        if not all(stem(w) in parts for w in after):
+            continue
+        if not after and stem(m.group()) == first:  # "Kim" of "Kim Jong Gyu": a family name said first
+            named = [_NAME_WORD.findall(x.group(1)) for x in re.finditer(rf"\b{re.escape(m.group())}({_RUN_ON.pattern})", before)]
+            named = [x for x in named if x]
+            if named and not all(stem(w) in parts for w in named[-1]):
+                continue  # the part stands for someone else named just before
+        return True
     return False

@@ -397,6 +397,20 @@ def says_he(text: str) -> bool:
     return any(w.lower() in PERSON_PRONOUNS for w in words(text)) and not person_names(text)
 
 
+def of_person(c: Candidate, person: str) -> bool:
+    """Whether a candidate's answering sentence (of a pair, the second: "a bridge and its answer")
+    mentions `person`, or says "he" or "she", names no one else, and follows a mention of them; a bare
+    family name stands for whoever the article last named with it."""
+    spans = sentence_spans(c.answer_text)
+    at = spans[-1][0] if spans else 0
+    sentence, before = c.answer_text[at:], c.passage.chunk.text[: c.answer_start + at]
+    if mentions(sentence, person, before):
+        return True
+    # "He said ..." speaks of the last person the article named before it.
+    named = person_names(before)
+    return says_he(sentence) and (not named or mentions(named[-1], person, before))
+
+
 def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates that answer of whom a follow-up asks, when any does: "What did he say?" asks of
     the person "he" points to, so an answer (the second sentence of a pair) must mention them or say
@@ -404,12 +418,7 @@ def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     does, the articles may call them otherwise, and every candidate stays."""
     out = list(ranked)
     if ask.person:
-        # Of a pair, the second sentence is the one that answers ("a bridge and its answer").
-        def last(c: Candidate) -> str:
-            spans = sentence_spans(c.answer_text)
-            return c.answer_text[spans[-1][0] :] if spans else c.answer_text
-
-        out = [c for c in out if mentions(last(c), ask.person) or says_he(last(c))] or out
+        out = [c for c in out if of_person(c, ask.person)] or out
     turned = Said.of(ask).turned if ask.kind.follow_up else ()
     if turned:
         out = [c for c in out if all(s in c.stems for s in turned)] or out
@@ -448,7 +457,11 @@ class ExtractiveReader:
         A sentence an earlier answer of the conversation already gave is no answer to a follow-up, and
         one about someone else than the follow-up asks of is no answer either (`about_whom`); whether
         the articles answer at all is judged before that choice, on every candidate."""
-        cands = for_follow_up(candidates(evidence.passages), ask)
+        every = candidates(evidence.passages)
+        cands = for_follow_up(every, ask)
+        if ask.person and not any(of_person(c, ask.person) for c in cands):
+            # All the passages say of the person was said already: better said again than someone else's.
+            cands += [c for c in every if of_person(c, ask.person) and c.text not in {x.text for x in cands}]
         if not cands:
             return [], 0.0
         x = features(ask, evidence, cands, self.k, self.fetch_k)

@@ -200,3 +200,14 @@ def test_a_yes_or_no_follow_up_is_answered_by_the_sentence_that_says_so_though_a
 def test_a_weekday_in_an_answer_to_when_gets_its_date_from_the_article():
     draft = follow_port("When did Jean Dupont meet the council?", [])
     assert "Monday" in draft.text and "(Monday: 28 October 2024, counted from the article's date.)" in draft.text
+
+
+def test_a_family_name_said_alone_stands_for_the_person_the_article_named_last():
+    text = ("The vice minister, Kim Hong Kyun, met the envoy on Monday. Kim urged the envoy to leave the city. "
+            "Kim Jong Gyu, a deputy minister, said the talks had been useful.")
+    chunk = Chunk(id="k", source="k.txt", text=text, start=0, end=len(text))
+    history = [Turn("user", "Who is Kim Jong Gyu?"), Turn("assistant", "Kim Jong Gyu is a deputy minister. [1]")]
+    draft = Specialists(ExtractiveReader()).answer(*ask_and_evidence("What did he say?", [Passage(chunk, 1.0)], history))
+    # "Kim urged ..." is Kim Hong Kyun's: it may only come along as the bridge before his own sentence,
+    # which the earlier answer was cut from and which is said again rather than someone else's words.
+    assert draft.text.endswith("said the talks had been useful. [1]")

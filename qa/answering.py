@@ -17,7 +17,7 @@ from qa.claims import comparison_draft, quantity_draft, with_other_reports
 from qa.collection import across_draft, collection_draft, long_date
 from qa.text import pieces
 from qa.timeline import WEEKDAYS, time_refs, timeline_draft
-from qa.types import Ask, Chunk, Citation, Draft, Evidence
+from qa.types import Ask, Chunk, Citation, Draft, Evidence, Passage
 
 REFUSAL = "The articles do not say."
 # The relative time words that name one day, resolvable from an article's date.
@@ -105,6 +105,22 @@ def _with_note(draft: Draft, note: str) -> Draft:
                  backend=draft.backend, spans=draft.spans, confidence=draft.confidence)
 
 
+def everything_dated(evidence: Evidence) -> tuple[list[Passage], str | None, frozenset[str] | None]:
+    """What a timeline reads: the retriever's whole ranking, then every other chunk of the articles it
+    found (a timeline lists every dated event of its topic; the rest of the collection, matching a word
+    or two by chance, is not of the topic); the collection's latest publication date; and the articles
+    of the passages retrieval ranked first, which are of the topic."""
+    passages = evidence.widened()
+    col = evidence.collection
+    if col is None:
+        return passages, None, None
+    held = {p.chunk.id for p in passages}
+    found = {p.chunk.source for p in passages}
+    passages += [Passage(c, 0.0) for c in col.chunks if c.source in found and c.id not in held]
+    latest = max((a.date for a in col.articles if a.date), default=None)
+    return passages, latest, frozenset(p.chunk.source for p in evidence.passages)
+
+
 class Specialists:
     """An `Answerer` that routes by the question's kind and checks figures; `writer` answers the rest."""
 
@@ -125,7 +141,7 @@ class Specialists:
             return article_draft(evidence)
         if intent == "timeline":
             # Every dated event of the topic: the retriever's whole ranking, not only the top k.
-            return timeline_draft(ask.question, ask.query, evidence.widened())
+            return timeline_draft(ask.question, ask.query, *everything_dated(evidence))
         if intent == "comparison":
             figures = comparison_draft(ask, evidence) if self.check_figures else None
             return figures or across_draft(ask, evidence)

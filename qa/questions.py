@@ -44,8 +44,9 @@ if TYPE_CHECKING:  # for annotations only: qa.types names QuestionKind from this
     from qa.types import Ask
 
 Intent = Literal["fact", "timeline", "comparison", "about_article", "overview", "dated", "catalogue", "help"]
-# Intents answered from the whole collection rather than from the passages retrieved for the question.
-COLLECTION_INTENTS = frozenset({"overview", "dated", "catalogue", "help"})
+# Intents answered from the whole collection rather than from the passages retrieved for the question
+# (a timeline lists every dated event of its topic, not only those of the top passages).
+COLLECTION_INTENTS = frozenset({"overview", "dated", "catalogue", "help", "timeline"})
 AnswerType = Literal["number", "amount", "date", "duration", "age", "speech", "person", "name", "place", "reason"]
 
 # Answer types whose answer must hold a thing of that kind: a sentence without one is no answer

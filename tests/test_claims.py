@@ -289,6 +289,35 @@ def test_timeline_questions_get_dated_lines_in_order_with_citations():
     assert draft.citations[1].quote == "The senate voted on Thursday to ratify the accord."
 
 
+def test_a_month_without_its_year_is_placed_by_the_collections_latest_date_and_says_so():
+    from qa.timeline import timeline_draft
+
+    events = [
+        passage("On Thursday the senate voted to ratify the accord.", "a.txt", date="2024-10-29"),
+        passage("The accord was signed in June by both leaders.", "b.txt"),  # an undated article
+    ]
+    lines = timeline_draft("Give me a timeline of the accord", "", events, latest="2024-10-29").text.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["- June (year not stated)", "- 2024-10-24 (Thursday)"]
+    # Without a dated article to go by, the month stays among the undated.
+    lines = timeline_draft("Give me a timeline of the accord", "", events).text.splitlines()
+    assert lines[0].startswith("- 2024-10-24")
+
+
+def test_a_timeline_leaves_out_articles_that_meet_its_topic_by_one_word():
+    from qa.timeline import timeline_draft
+
+    events = [
+        passage("On Monday the accord reached the senate floor.", "a.txt", date="2024-10-29"),
+        passage("The trade accord's new tariffs took effect in June.", "b.txt", date="2024-10-29"),
+        passage("A senate aide said in May that the accord on fishing tariffs was close.", "c.txt", date="2024-10-29"),
+    ]
+    question = "Give me a timeline of the senate accord"
+    draft = timeline_draft(question, "", events, of_topic=frozenset({"a.txt"}))
+    # a.txt was retrieved first; c.txt holds "senate" and "accord" too; b.txt only "accord".
+    assert [c.source for c in draft.citations] == ["c.txt", "a.txt"]
+    assert len(timeline_draft(question, "", events).citations) == 3  # reading only what retrieval gave
+
+
 def test_undated_weekdays_keep_their_words_and_fall_in_the_shortest_week():
     events = [
         passage("On Friday the accord went to the upper house.", "a.txt"),

@@ -118,3 +118,36 @@ def mentions(text: str, person: str, before: str = "") -> bool:
                 continue  # the part stands for someone else named just before
         return True
     return False
+
+
+def speaks(sentence: str, person: str, reach: int = 6) -> bool:
+    """Whether `person` speaks in `sentence`: the run of capitalised words right after a verb of speech
+    ("..., said Jean Dupont"), or the one nearest before it, within `reach` words and with no comma or
+    bracket between ("Ambassador Jean Dupont said ...", "Dupont stated ..."), mentions them; being
+    spoken to or of is not speaking.
+
+    >>> speaks("In response, Dupont stated that he would pass it on.", "Jean Dupont")
+    True
+    >>> speaks("In response, Rome summoned the ambassador, Jean Dupont, to protest.", "Jean Dupont")
+    False
+    >>> speaks("Talks with Jean Dupont ended, Anna Berg said.", "Jean Dupont")
+    False
+    >>> speaks("“We will act,” said Jean Dupont, the envoy.", "Jean Dupont")
+    True
+    """
+    found = list(_NAME_WORD.finditer(sentence))
+    for i, m in enumerate(found):
+        if stem(m.group()) not in SPEECH_STEMS:
+            continue
+        after = _RUN_ON.match(sentence, m.end()).group()  # "..., said Jean Dupont"
+        if after and mentions(after.strip(), person):
+            return True
+        caps = [j for j in range(i - 1, max(-1, i - reach - 1), -1) if found[j].group()[:1].isupper()]
+        if not caps or re.search(r"[,;:()]", sentence[found[caps[0]].end() : m.start()]):
+            continue
+        first = caps[0]
+        while first > 0 and found[first - 1].group()[:1].isupper() and not sentence[found[first - 1].end() : found[first].start()].strip():
+            first -= 1
+        if mentions(sentence[found[first].start() : found[caps[0]].end()], person):
+            return True
+    return False

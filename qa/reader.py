@@ -24,7 +24,7 @@ import numpy as np
 from qa.chunking import is_heading, sentence_spans
 from qa.conversation import REPEAT_SHARE, Said, same_root
 from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
-from qa.holds import mentions, new_figures, new_names, typed_spans
+from qa.holds import mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
 from qa.questions import person_names
 from qa.text import content_stems, pieces, stem, words
@@ -419,6 +419,8 @@ def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     out = list(ranked)
     if ask.person:
         out = [c for c in out if of_person(c, ask.person)] or out
+        if ask.kind.answer_type == "speech":  # "What did he say?": his words, not words about him
+            out = [c for c in out if speaks(c.answer_text, ask.person)] or out
     turned = Said.of(ask).turned if ask.kind.follow_up else ()
     if turned:
         out = [c for c in out if all(s in c.stems for s in turned)] or out

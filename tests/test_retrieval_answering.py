@@ -211,3 +211,17 @@ def test_a_family_name_said_alone_stands_for_the_person_the_article_named_last()
     # "Kim urged ..." is Kim Hong Kyun's: it may only come along as the bridge before his own sentence,
     # which the earlier answer was cut from and which is said again rather than someone else's words.
     assert draft.text.endswith("said the talks had been useful. [1]")
+
+
+def test_what_did_he_say_is_answered_by_his_words_not_by_words_about_him():
+    from qa.reader import about_whom, candidates
+
+    text = ("In response, Rome summoned the ambassador, Jean Dupont, to protest the deployment. "
+            "In response, Dupont stated that he would pass the concerns on to his government.")
+    chunk = Chunk(id="r", source="r.txt", text=text, start=0, end=len(text))
+    history = [Turn("user", "Which ambassador did Rome summon?"), Turn("assistant", "Rome summoned Jean Dupont. [1]")]
+    ask, _ = ask_and_evidence("What did he say in response?", [Passage(chunk, 1.0)], history)
+    assert ask.person == "Jean Dupont" and ask.kind.answer_type == "speech"
+    singles = [c for c in candidates([Passage(chunk, 1.0)]) if c.sentences == 1]
+    # Both sentences mention him; only the second is his words.
+    assert [c.text[:22] for c in about_whom(singles, ask)] == ["In response, Dupont st"]

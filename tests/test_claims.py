@@ -146,6 +146,9 @@ def test_time_expressions_resolve_with_a_date_and_stay_relative_without():
 def test_question_kinds():
     assert classify("How many soldiers crossed?").asks_quantity and classify("How much did it cost?").asks_quantity
     assert not classify("Who crossed the border?").asks_quantity
+    # A difference is no reported quantity: "reports differ" on the totals would not answer it.
+    assert not classify("How many more goals does he need?").asks_quantity
+    assert classify("How many other countries joined?").asks_quantity
     assert classify("What happened, in order?").intent == "timeline"
     assert classify("Give me a timeline of the strike").intent == "timeline"
     assert classify("What was the sequence of events?").intent == "timeline"

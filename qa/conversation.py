@@ -81,7 +81,6 @@ class Said:
     stems: frozenset[str]  # every answer's stems
     asked: tuple[str, ...]  # the follow-up's own stems that no answer holds
     names: tuple[str, ...]  # the stems of the follow-up's capitalised words but its first ("And Washington?")
-    turned: tuple[str, ...]  # the stems of the names the follow-up turns the last question to (`turns_to`)
 
     @classmethod
     def of(cls, ask: "Ask") -> "Said":
@@ -92,8 +91,7 @@ class Said:
         asked = tuple(a for a in content_stems(question) if a not in every)
         first = words(question)[:1]
         names = tuple(stem(w) for w in words(question) if w[:1].isupper() and [w] != first)
-        turned = tuple(stem(w) for w in turns_to(question, ask.history))
-        return cls(texts, tuple(frozenset(x) for x in stems if len(x) >= 4), every, asked, names, turned)
+        return cls(texts, tuple(frozenset(x) for x in stems if len(x) >= 4), every, asked, names)
 
 
 def last_answer(history: Sequence["Turn"]) -> str:

@@ -27,12 +27,12 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
 
 # Words that point back to something named earlier: a question holding one leans on the conversation.
-# The pronouns that stand for a person as the doer or the one done to: a follow-up's "he" is answered
-# by a sentence naming them or saying "he" itself ("his country" may be anyone's).
-PERSON_PRONOUNS = frozenset("he she him her".split())
 PRONOUNS = frozenset(
     "he she they him her his hers their theirs them it its this that these those there then such".split()
 )
+# The pronouns that stand for a person as the doer or the one done to: a follow-up's "he" is answered
+# by a sentence naming them or saying "he" itself ("his country" may be anyone's).
+PERSON_PRONOUNS = frozenset("he she him her".split())
 
 # A question that continues the last one without a pronoun: "And Moscow?", "Including weapons?",
 # "What happens next?", "Since when have the two been getting closer?", "What about the others?".
@@ -41,14 +41,12 @@ LEANS_BACK = re.compile(
     r"|\bthe (?:same|latter|former)\b|\bafterwards?\b|\belse\b",
     re.I,
 )
-# A follow-up with no question of its own ("And Moscow?", "What about the NIS?"): it asks the last
-# question again of something else, so it asks for the same kind of thing.
 # A question asked to be confirmed or denied ("Was it unanimous?"), by its leading auxiliary verb.
 YES_NO = re.compile(r"^\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
-
 # A follow-up that asks the last question again of someone else: "And Moscow?", "What about the NIS?".
 TURN = re.compile(r"^\s*(?:and|but|what about|how about|as for)\b", re.I)
-
+# A follow-up with no question of its own ("And Moscow?", "What about the NIS?"): it asks the last
+# question again of something else, so it asks for the same kind of thing.
 ELLIPSIS = re.compile(
     r"^\s*(?:and|but|also|what about|how about|as for)\s+(?!(?:what|who|whom|whose|when|where|why|how|which|did|does|do|is|are|was|were)\b)"
     r"[^?]{1,40}\?*\s*$",

@@ -311,6 +311,11 @@ def _first_sentence(text: str) -> str:
     return text[: m.start()] if m else text
 
 
+def pointed_to(question: str, history: Sequence[Turn]) -> str | None:
+    """The person a follow-up's "he", "she" or "his" stands for (`referent`); None when it has none."""
+    return referent(history) if is_follow_up(question, history) and PERSON_PRONOUN.search(question) else None
+
+
 def standalone(question: str, history: Sequence[Turn]) -> str:
     """A follow-up rewritten to stand alone: a person pronoun replaced by the person the conversation
     last named, and what the last exchange was about added to a question that leans on it ("it",
@@ -325,7 +330,7 @@ def standalone(question: str, history: Sequence[Turn]) -> str:
     if not is_follow_up(question, history):
         return question
     out = question
-    person = referent(history) if PERSON_PRONOUN.search(question) else None
+    person = pointed_to(question, history)
     if person:
         def swap(m: re.Match) -> str:
             word = m.group()
@@ -353,6 +358,5 @@ def read_question(question: str, history: Sequence[Turn] = ()) -> "Ask":
 
     turns = tuple(history)
     kind = classify(question, turns)
-    person = referent(turns) if kind.follow_up and PERSON_PRONOUN.search(question) else None
     return Ask(standalone(question, turns), kind, turns, conversation_context(question, turns), asked=question,
-               person=person or "")
+               person=pointed_to(question, turns) or "")

@@ -22,7 +22,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
-from qa.conversation import REPEAT_SHARE, Said, same_root
+from qa.conversation import REPEAT_SHARE, Said, same_root, turns_to
 from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
 from qa.holds import mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
@@ -421,7 +421,7 @@ def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
         out = [c for c in out if of_person(c, ask.person)] or out
         if ask.kind.answer_type == "speech":  # "What did he say?": his words, not words about him
             out = [c for c in out if speaks(c.answer_text, ask.person)] or out
-    turned = Said.of(ask).turned if ask.kind.follow_up else ()
+    turned = [stem(w) for w in turns_to(ask.asked or ask.question, ask.history)]
     if turned:
         out = [c for c in out if all(s in c.stems for s in turned)] or out
     return out
@@ -463,7 +463,8 @@ class ExtractiveReader:
         cands = for_follow_up(every, ask)
         if ask.person and not any(of_person(c, ask.person) for c in cands):
             # All the passages say of the person was said already: better said again than someone else's.
-            cands += [c for c in every if of_person(c, ask.person) and c.text not in {x.text for x in cands}]
+            given = {c.text for c in cands}
+            cands += [c for c in every if c.text not in given and of_person(c, ask.person)]
         if not cands:
             return [], 0.0
         x = features(ask, evidence, cands, self.k, self.fetch_k)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from qa.lexicon import AGE, DATE_WORDS, DURATION, MONEY, NUMBER_WORDS, REASON, SPEECH_VERBS, STOPWORDS
+from qa.lexicon import (AGE, AHEAD, DATE_WORDS, DURATION, MONEY, NAME_TITLES, NUMBER_WORDS, REASON, SPEECH_VERBS,
+                        STOPWORDS)
 from qa.questions import person_names
 from qa.text import stem
 
@@ -79,6 +80,8 @@ def typed_spans(sentence: str, answer_type: str | None, known: set[str]) -> list
         return [m.span() for m in new_names(sentence, known)]
     if answer_type == "reason":
         return [m.span() for m in REASON.finditer(sentence)]
+    if answer_type == "next":
+        return [m.span() for m in AHEAD.finditer(sentence)]
     return []
 
 
@@ -151,3 +154,51 @@ def speaks(sentence: str, person: str, reach: int = 6) -> bool:
         if mentions(sentence[found[first].start() : found[caps[0]].end()], person):
             return True
     return False
+
+
+def given_name(word: str) -> bool:
+    """A word that may be part of a person's name: capitalised, not an acronym ("FBI", "ET"); an
+    initial ("E.") is one.
+
+    >>> [given_name(w) for w in ["Kash", "FBI", "E.", "O'Sullivan", "CEO"]]
+    [True, False, True, True, False]
+    """
+    return bool(re.fullmatch(r"[A-Z](?:\.|[a-z’'-][\w’'-]*)", word.rstrip("."))) or bool(re.fullmatch(r"[A-Z]\.", word))
+
+
+def in_full(text: str, before: str) -> str:
+    """The text with a person it names by the last part of their name alone ("Brady") given the rest of
+    the name in brackets, as `before` (the article's title and the text that precedes) last named them
+    in full: the editor's brackets of a quotation, so the words quoted stay the article's own.
+
+    >>> in_full("This is the fourth time Brady won.", "Tom Brady, 45, was voted first.")
+    'This is the fourth time [Tom] Brady won.'
+    >>> in_full("Brady and Tom Brady's team won.", "Tom Brady played."), in_full("Brady won.", "Brady played.")
+    ("Brady and Tom Brady's team won.", 'Brady won.')
+    >>> in_full("Brady said Brady won.", "Tom Brady played.")
+    '[Tom] Brady said Brady won.'
+
+    """
+    full = {}
+    for name in person_names(before):
+        *given, last = name.split()
+        # The given names only: back from the last part, up to a title or an acronym ("FBI Director").
+        k = len(given)
+        while k and given_name(given[k - 1]) and given[k - 1].lower().rstrip(".") not in NAME_TITLES:
+            k -= 1
+        given = given[k:]
+        if given and given_name(last):
+            full[last] = " ".join(given)  # the last one named so wins
+    at = {}  # where each name is first said alone, and the rest of it
+    for m in _NAME_WORD.finditer(text):
+        word = re.sub(r"['’]s$", "", m.group())
+        rest = full.get(word)
+        if not rest or word in at.values() or f"{rest} {word}" in text:
+            continue
+        # Alone: no capitalised word runs into it or out of it ("Washington D.C.", "Tom Brady").
+        if re.search(r"[A-Z][\w’'.-]*\s+$", text[: m.start()]) or _RUN_ON.match(text, m.end()).group():
+            continue
+        at[m.start()] = word
+    for start in sorted(at, reverse=True):
+        text = f"{text[:start]}[{full[at[start]]}] {text[start:]}"
+    return text

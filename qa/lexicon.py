@@ -43,6 +43,19 @@ LEANS_BACK = re.compile(
 )
 # A question asked to be confirmed or denied ("Was it unanimous?"), by its leading auxiliary verb.
 YES_NO = re.compile(r"^\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
+# A question about what is to come after what the conversation told ("What happens next?", "What's
+# next?", "What will happen now?"): it is answered by a sentence that speaks of the future (AHEAD).
+NEXT_Q = re.compile(
+    r"\bwhat(?:'s|’s| is| comes| happens| will happen| would happen)\s+(?:next|now)\b|\bnext steps?\b"
+    r"|\bwhat will happen\b|\bwhat(?:'s|’s| is) (?:coming|ahead)\b",
+    re.I,
+)
+# Words by which a sentence speaks of what is to come: the future tense, plans, expectations, schedules.
+AHEAD = re.compile(
+    r"\b(?:will|won't|shall|expected|expects?|set to|plans?|planned|planning|likely|soon|shortly|next|"
+    r"upcoming|later|awaits?|awaiting|scheduled|going to|proceed|proceeds)\b|\w['’]ll\b",
+    re.I,
+)
 # A follow-up that asks the last question again of someone else: "And Moscow?", "What about the NIS?".
 TURN = re.compile(r"^\s*(?:and|but|what about|how about|as for)\b", re.I)
 # A follow-up with no question of its own ("And Moscow?", "What about the NIS?"): it asks the last
@@ -181,6 +194,15 @@ AGENT_NOUNS = frozenset(
     """officials official agency ministry media intelligence service services government spokesperson
     spokesman spokeswoman sources source analysts experts lawmakers mission office military army
     command president minister chief police authorities spy army""".split()
+)
+# Titles and roles said before a person's name ("Gov. Wes Moore", "FBI Director Kash Patel"): the
+# words of a name before its last part stop at one of them when an answer gives the rest of the name.
+NAME_TITLES = frozenset(
+    """president vice prime minister secretary director chief staff deputy gov governor sen senator rep
+    representative congressman congresswoman dr mr mrs ms miss sir dame lord lady gen general maj major col
+    colonel lt capt captain sgt adm admiral judge justice king queen prince princess pope rev reverend
+    coach chairman chairwoman chair ceo founder speaker leader mayor ambassador commissioner inspector
+    officer detective agent professor prof st saint former late star quarterback guard forward""".split()
 )
 FILLERS = frozenset("had has have was were is are also previously later earlier then had already first reportedly".split())
 

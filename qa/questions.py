@@ -30,6 +30,7 @@ from qa.lexicon import (
     OVERVIEW_Q,
     DATE_WORDS,
     NAME_PARTICLES,
+    NEXT_Q,
     NOT_PERSON,
     PRONOUNS,
     QUANTITY_Q,
@@ -47,7 +48,8 @@ Intent = Literal["fact", "timeline", "comparison", "about_article", "overview", 
 # Intents answered from the whole collection rather than from the passages retrieved for the question
 # (a timeline lists every dated event of its topic, not only those of the top passages).
 COLLECTION_INTENTS = frozenset({"overview", "dated", "catalogue", "help", "timeline"})
-AnswerType = Literal["number", "amount", "date", "duration", "age", "speech", "person", "name", "place", "reason"]
+AnswerType = Literal["number", "amount", "date", "duration", "age", "speech", "person", "name", "place", "reason",
+                     "next"]
 
 # Answer types whose answer must hold a thing of that kind: a sentence without one is no answer
 # (a "how many" question is not answered by a sentence with no figure in it).
@@ -73,7 +75,11 @@ def answer_type(question: str) -> AnswerType | None:
     ['number', 'date', 'name', 'speech', 'reason']
     >>> [answer_type(q) for q in ["Which foreign leader had he met?", "How old is he?", "Where did they meet?"]]
     ['person', 'age', 'place']
+    >>> answer_type("What happens next?")
+    'next'
     """
+    if NEXT_Q.search(question):
+        return "next"
     q = question.lower()
     lead = re.search(r"\b(how|when|what|which|who|whom|whose|where|why)\b", q)
     wh = lead.group(1) if lead else ""

@@ -22,12 +22,12 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
-from qa.conversation import REPEAT_SHARE, Said, same_root, turns_to
+from qa.conversation import REPEAT_SHARE, Said, last_answer, same_root, source_sentence, turns_to
 from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
-from qa.holds import mentions, new_figures, new_names, speaks, typed_spans
-from qa.lexicon import INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
+from qa.holds import in_full, mentions, new_figures, new_names, speaks, typed_spans
+from qa.lexicon import AHEAD, INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
 from qa.questions import person_names
-from qa.text import content_stems, pieces, stem, words
+from qa.text import content_stems, pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
@@ -427,6 +427,47 @@ def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     return out
 
 
+def told_after(ask: Ask, passages: Sequence[Passage]) -> tuple[str, int] | None:
+    """Where the story the conversation follows stands: the article and the place in it of the sentence
+    the last answer came from; None when no passage holds it."""
+    found = source_sentence(strip_citations(last_answer(ask.history)), [p.chunk for p in passages])
+    return (found[0].source, found[0].start + found[1]) if found else None
+
+
+def what_comes_next(ranked: Sequence[Candidate], ask: Ask, passages: Sequence[Passage]) -> tuple[list[Candidate], int]:
+    """For "What happens next?": the candidates whose answering sentence speaks of what is to come
+    (AHEAD), and how many of them, first, the article the last answer came from tells: the story
+    carries on there. Nothing when no candidate speaks ahead.
+
+    >>> from qa.questions import classify
+    >>> from qa.types import Chunk, Turn
+    >>> text = "Lawmakers voted for the bill. The vote was close. The bill now goes to the Senate, which will vote in May."
+    >>> p = Passage(Chunk("a", "a.txt", text, 0, len(text)), 1.0)
+    >>> history = (Turn("user", "How did lawmakers vote?"), Turn("assistant", "Lawmakers voted for the bill. [1]"))
+    >>> ask = Ask("What happens next?", classify("What happens next?", history), history)
+    >>> ranked, after = what_comes_next(candidates([p]), ask, [p])
+    >>> after, ranked[0].answer_text
+    (2, 'The bill now goes to the Senate, which will vote in May.')
+    """
+    def last_sentence(c: Candidate) -> int:  # where the answering sentence (of a pair, the second) starts
+        return (sentence_spans(c.answer_text) or [(0, 0)])[-1][0]
+
+    future = [c for c in ranked if AHEAD.search(c.answer_text[last_sentence(c):])]
+    where = told_after(ask, passages) if ask.kind.follow_up else None
+    if where is None:
+        return future, 0
+    source, at = where
+
+    def place(c: Candidate) -> int:
+        return c.passage.chunk.start + c.answer_start + last_sentence(c)
+
+    # After the last answer, nearest first; where the article tells nothing ahead after it (the answer
+    # was its last word), what it says ahead before, latest first.
+    told = sorted((c for c in future if c.passage.chunk.source == source),
+                  key=lambda c: (place(c) < at, abs(place(c) - at), len(c.answer_text)))
+    return told + [c for c in future if c not in told], len(told)
+
+
 def refusal(question: str, unknown: Sequence[str]) -> str:
     """The refusal, naming the names the question uses and no article does (the likely reason).
 
@@ -474,7 +515,15 @@ class ExtractiveReader:
         order = np.argsort(-probs, kind="stable")
         ranked = [cands[i] for i in order]
         answerable = float(self.model.answerable.probability(question_features(ranked, x[order[0]], ask)))
-        return about_whom(ranked, ask), answerable
+        ranked = about_whom(ranked, ask)
+        if ask.kind.answer_type == "next":
+            ahead, told = what_comes_next(ranked, ask, evidence.passages)
+            if told:
+                # The article the conversation follows tells what comes next: answered there, whatever
+                # the words of "What happens next?" share with it.
+                return ahead[:told], max(answerable, self.model.refuse_below)
+            ranked = ahead or ranked
+        return ranked, answerable
 
     def excerpt(self, text: str, ask: Ask, evidence: Evidence) -> tuple[int, int] | None:
         """The window of a long answer text to show instead of all of it, or None to show it whole:
@@ -495,16 +544,21 @@ class ExtractiveReader:
         ranked, answerable = self.rank(ask, evidence)
         if not ranked or answerable < self.model.refuse_below:
             return Draft(text=refusal(ask.question, evidence.unknown), refused=True, confidence=answerable)
-        best = max(ranked, key=lambda c: self.model.worth(c.probability, len(words(c.answer_text))))
+        # What comes next is the nearest thing the story tells after the last answer, in its order.
+        best = ranked[0] if ask.kind.answer_type == "next" and ask.kind.follow_up else max(
+            ranked, key=lambda c: self.model.worth(c.probability, len(words(c.answer_text))))
         text, start = best.answer_text, best.answer_start
         shown = text
         cut = self.excerpt(text, ask, evidence)
         if cut:
             shown = with_ellipses(text, *cut)
             text, start = text[cut[0] : cut[1]], start + cut[0]
-        citation = Citation.of(1, best.passage.chunk, start, start + len(text))
+        chunk = best.passage.chunk
+        if ask.kind.answer_type in {"name", "person"}:  # "Who ...?" is answered with the whole name
+            shown = in_full(shown, f"{chunk.title or ''}\n{chunk.text[:start]}")
+        citation = Citation.of(1, chunk, start, start + len(text))
         spans = []
-        if ask.kind.answer_type not in {None, "speech", "reason"}:
+        if ask.kind.answer_type not in {None, "speech", "reason", "next"}:
             found = typed_spans(text, ask.kind.answer_type, evidence.known)
             if found:
                 a, b = found[0]

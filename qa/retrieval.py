@@ -133,7 +133,7 @@ class HybridRetriever(BaseRetriever):
     def thread(self, ask: Ask, pool: Sequence[Passage] = ()) -> tuple[Passage, ...]:
         """Where a follow-up's answer is looked for first: the passage the conversation's last answer
         was taken from (the one holding the sentence with most of the answer's words), and the passage
-        after it in its article, which carries the story on."""
+        after it in its article, which carries the story on (before it, when it is the article's last)."""
         last = strip_citations(last_answer(ask.history))
         if not ask.kind.follow_up or not last:
             return ()
@@ -146,6 +146,8 @@ class HybridRetriever(BaseRetriever):
         article = [Chunk.from_metadata(text, meta) for text, meta in
                    self.store.keywords.get(sorted(self.store.keywords.ids_of([chunk.source]))).values()]
         after = min((c for c in article if c.start > chunk.start), key=lambda c: c.start, default=None)
+        if after is None:  # the answer came from the article's end: the story is told before it
+            after = max((c for c in article if c.start < chunk.start), key=lambda c: c.start, default=None)
         ranked = {p.chunk.id: p for p in pool}
         return tuple(ranked.get(c.id) or Passage(c, 0.0) for c in (chunk, after) if c is not None)
 

@@ -225,3 +225,27 @@ def test_what_did_he_say_is_answered_by_his_words_not_by_words_about_him():
     singles = [c for c in candidates([Passage(chunk, 1.0)]) if c.sentences == 1]
     # Both sentences mention him; only the second is his words.
     assert [c.text[:22] for c in about_whom(singles, ask)] == ["In response, Dupont st"]
+
+
+def test_what_happens_next_is_answered_by_what_the_followed_article_says_is_to_come():
+    text = ("Lawmakers approved the bill on Wednesday by 352 votes to 65. The tally surprised observers. "
+            "The bill now goes to the Senate, where it is expected to face a harder fight. Opponents protested outside.")
+    elsewhere = "The festival will return next year with more stages."  # ahead too, but another story
+    chunks = [Chunk(id=s, source=s, text=t, start=0, end=len(t)) for s, t in (("v.txt", text), ("f.txt", elsewhere))]
+    history = [Turn("user", "How did lawmakers vote on the bill?"),
+               Turn("assistant", "Lawmakers approved the bill on Wednesday by 352 votes to 65. [1]")]
+    ask, evidence = ask_and_evidence("What happens next?", [Passage(c, 1.0) for c in chunks] + passages(), history)
+    assert ask.kind.answer_type == "next"
+    draft = Specialists(ExtractiveReader()).answer(ask, evidence)
+    assert not draft.refused and "goes to the Senate" in draft.text and "festival" not in draft.text
+
+
+def test_who_is_answered_with_the_whole_name_the_article_gave_before():
+    text = ("Quarterback Tom Brady, 45, signed a new contract in March with the team. The deal runs for two "
+            "more seasons and pays him more than any player before. "
+            "On Sunday the league named Brady its most valuable player for the season.")
+    chunk = Chunk(id="b", source="b2.txt", text=text, start=0, end=len(text))
+    draft = Specialists(ExtractiveReader()).answer(*ask_and_evidence("Who did the league name its most valuable player?",
+                                                                     [Passage(chunk, 1.0)] + passages()))
+    # The article's own words, with the rest of the name in the editor's brackets.
+    assert "[Tom] Brady" in draft.text and draft.citations[0].quote in text

@@ -163,7 +163,7 @@ def given_name(word: str) -> bool:
     >>> [given_name(w) for w in ["Kash", "FBI", "E.", "O'Sullivan", "CEO"]]
     [True, False, True, True, False]
     """
-    return bool(re.fullmatch(r"[A-Z](?:\.|[a-z’'-][\w’'-]*)", word.rstrip("."))) or bool(re.fullmatch(r"[A-Z]\.", word))
+    return re.fullmatch(r"[A-Z]\.|[A-Z][a-z’'-][\w’'-]*\.?", word) is not None
 
 
 def in_full(text: str, before: str) -> str:
@@ -177,7 +177,6 @@ def in_full(text: str, before: str) -> str:
     ("Brady and Tom Brady's team won.", 'Brady won.')
     >>> in_full("Brady said Brady won.", "Tom Brady played.")
     '[Tom] Brady said Brady won.'
-
     """
     full = {}
     for name in person_names(before):

@@ -499,7 +499,9 @@ class ExtractiveReader:
         """The candidates, most probable first, and the probability that the articles answer at all.
         A sentence an earlier answer of the conversation already gave is no answer to a follow-up, and
         one about someone else than the follow-up asks of is no answer either (`about_whom`); whether
-        the articles answer at all is judged before that choice, on every candidate."""
+        the articles answer at all is judged before that choice, on every candidate. "What happens
+        next?" is answered by what is to come (`what_comes_next`), and not refused when the article
+        the conversation follows tells it."""
         every = candidates(evidence.passages)
         cands = for_follow_up(every, ask)
         if ask.person and not any(of_person(c, ask.person) for c in cands):
@@ -544,7 +546,8 @@ class ExtractiveReader:
         ranked, answerable = self.rank(ask, evidence)
         if not ranked or answerable < self.model.refuse_below:
             return Draft(text=refusal(ask.question, evidence.unknown), refused=True, confidence=answerable)
-        # What comes next is the nearest thing the story tells after the last answer, in its order.
+        # For a follow-up asking what comes next, `rank` has put the answers in the order to give them:
+        # the followed article's, nearest its last answer, first.
         best = ranked[0] if ask.kind.answer_type == "next" and ask.kind.follow_up else max(
             ranked, key=lambda c: self.model.worth(c.probability, len(words(c.answer_text))))
         text, start = best.answer_text, best.answer_start

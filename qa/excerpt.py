@@ -3,9 +3,9 @@ that most likely holds what the question asks.
 
 The reader's best candidate is often a pair of sentences, 50 words or more: a sentence naming what the
 question names and the next one, which answers it. Shown whole, answers run long; cut by a fixed rule,
-they lose the answer. Each window of `WINDOW_WORDS` words is described by `WINDOW_FEATURES` and a
-logistic model fitted on the development sets (`training/train_reader.py`) gives the probability that
-it holds the answer. The reader shows the best window when that probability clears a fitted threshold,
+they lose the answer. Each window of `WINDOW_WORDS` words is described by `WINDOW_FEATURES` (among
+them how much of the word tagger's answer it holds, `qa.tagger`) and a logistic model fitted on the
+development sets (`training/train_reader.py`) gives the probability that it holds the answer. The reader shows the best window when that probability clears a fitted threshold,
 and the whole candidate otherwise.
 """
 
@@ -50,6 +50,11 @@ WINDOW_FEATURES = (
     "after_asked",  # words of the window after its last word of the question, over the window's words:
     "before_asked",  # ... before its first one: an answer tends to sit just after the question's words
     "asked_at_edge",  # the window ends within 3 words of a word of the question, cutting what follows
+    "word_best",  # the best probability (`qa.tagger`) that a word inside is part of the answer
+    "word_mass",  # share of the text's summed word probability inside
+    "word_top_clear",  # the text's likeliest answer word is inside, two words or more from the edges
+    "word_top_inside",  # ... inside at all
+    "word_best_vs_top",  # word_best over the text's likeliest word's probability
 )
 
 
@@ -62,12 +67,15 @@ def token_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _TOKEN.finditer(text)]
 
 
-def window_features(text: str, weights: Mapping[str, float], answer_type: str | None,
-                    known: set[str], size: int = WINDOW_WORDS) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def window_features(text: str, weights: Mapping[str, float], answer_type: str | None, known: set[str],
+                    word_p: np.ndarray, size: int = WINDOW_WORDS) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """One row of WINDOW_FEATURES per run of `size` words of `text` (the whole text when it is shorter),
-    and those runs as character spans."""
+    and those runs as character spans. `word_p` is each word's probability of being part of the
+    answer (`qa.tagger`)."""
     tokens = token_spans(text)
     n = len(tokens)
+    top = int(np.argmax(word_p)) if n else 0
+    top_p, mass = (float(word_p.max()), float(word_p.sum())) if n else (0.0, 0.0)
     stems = [frozenset(stem(w) for w in words(text[a:b])) for a, b in tokens]
     total = sum(weights.values()) or 1.0
     asked_at = [i for i, s in enumerate(stems) if s & weights.keys()]
@@ -117,16 +125,22 @@ def window_features(text: str, weights: Mapping[str, float], answer_type: str | 
             (j - 1 - asked_in[-1]) / size if asked_in else 0.0,
             (asked_in[0] - i) / size if asked_in else 0.0,
             float(bool(asked_in) and j < n and j - 1 - asked_in[-1] < 3),
+            float(word_p[i:j].max()),
+            float(word_p[i:j].sum()) / mass if mass else 0.0,
+            float(i + 2 <= top < j - 2 or i == 0 and top < j - 2 or j == n and top >= i + 2),
+            float(i <= top < j),
+            float(word_p[i:j].max()) / top_p if top_p else 0.0,
         ])
         spans.append((a, b))
     return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(WINDOW_FEATURES)), spans
 
 
 def best_window(text: str, weights: Mapping[str, float], answer_type: str | None, known: set[str],
-                probability: Callable[[np.ndarray], np.ndarray]) -> tuple[tuple[int, int], float] | None:
+                word_p: np.ndarray, probability: Callable[[np.ndarray], np.ndarray]
+                ) -> tuple[tuple[int, int], float] | None:
     """The window of `text` most likely to hold the answer, by the fitted `probability` of its
     WINDOW_FEATURES, and that probability; None when the text fits in one window."""
-    x, spans = window_features(text, weights, answer_type, known)
+    x, spans = window_features(text, weights, answer_type, known, word_p)
     if len(spans) < 2:
         return None
     p = probability(x)

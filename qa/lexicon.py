@@ -26,6 +26,15 @@ STOPWORDS = frozenset(
 # The words a question starts with; they say what is asked, not what it is about.
 QUESTION_WORDS = frozenset("what which who whom whose when where why how".split())
 
+# What a question asks for, by the words that open its asking, longest first: the word tagger
+# (`qa.tagger`) learns what each looks like in an answer ("when" a figure, "who" a capitalised word).
+ASKING = ("how many", "how much", "how old", "how long", "what year", "when", "where", "whom", "whose", "who",
+          "which", "what", "why", "how")
+# The noun a "which"/"what" question names its answer by ("Which magazine ...", "What is the name of the
+# river ..."): the answer often sits beside the same noun in the sentence ("the magazine Harper's").
+ASKED_NOUN = re.compile(r"\b(?:which|what|whose)\s+(?:(?:is|was|are|were|the|a|an|of|kind|type|name)\s+)*([A-Za-z]+)",
+                        re.I)
+
 # Words that point back to something named earlier: a question holding one leans on the conversation.
 PRONOUNS = frozenset(
     "he she they him her his hers their theirs them it its this that these those there then such".split()

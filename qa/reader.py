@@ -6,7 +6,7 @@ question's meaning it carries, whether it holds the kind of thing asked for, whe
 ranked ...). A logistic model fitted on the development sets (`training/train_reader.py`, card in
 `qa/models/README.md`) turns the features into a probability; the threshold under which the reader
 refuses was chosen on the same data. A long best candidate is cut to the few words most likely to
-hold the answer (`qa.excerpt`).
+hold the answer (`qa.excerpt`), round the words a fitted tagger finds likeliest to be it (`qa.tagger`).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
 from qa.holds import in_full, mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import AHEAD, INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
 from qa.questions import person_names
+from qa.tagger import WordTagger, likeliest_in, word_features
 from qa.text import content_stems, pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
@@ -280,12 +281,13 @@ class Logistic:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """The sentence scorer, the answerability model, the excerpt scorer and the four numbers chosen
-    with them."""
+    """The sentence scorer, the answerability model, the excerpt scorer, the word tagger it reads and
+    the four numbers chosen with them."""
 
     sentence: Logistic  # P(this candidate holds the answer)
     answerable: Logistic  # P(the articles answer the question), from QUESTION_FEATURES
     window: Logistic  # P(this window of a long candidate holds the answer), from WINDOW_FEATURES
+    tagger: WordTagger  # P(this word of a sentence is part of the answer), from qa.tagger.word_features
     refuse_below: float  # answerability under which the reader refuses
     words_free: int  # the answer is the candidate with the best probability, less `words_cost` for
     words_cost: float  # each word past `words_free`
@@ -298,8 +300,8 @@ class ReaderModel:
         if (parts["sentence"].features, parts["answerable"].features, parts["window"].features) != (
                 FEATURES, QUESTION_FEATURES, WINDOW_FEATURES):
             raise ValueError(f"{path} was fitted on other features; rebuild it with training/train_reader.py")
-        return cls(**parts, refuse_below=float(data["refuse_below"]), words_free=int(data["words_free"]),
-                   words_cost=float(data["words_cost"]), cut_above=float(data["cut_above"]))
+        return cls(**parts, tagger=WordTagger.from_dict(data["tagger"]), refuse_below=float(data["refuse_below"]),
+                   words_free=int(data["words_free"]), words_cost=float(data["words_cost"]), cut_above=float(data["cut_above"]))
 
     def worth(self, probability: float, n_words: int) -> float:
         """A candidate's probability less the cost of its length: long answers must earn their words."""
@@ -527,17 +529,23 @@ class ExtractiveReader:
             ranked = ahead or ranked
         return ranked, answerable
 
-    def excerpt(self, text: str, ask: Ask, evidence: Evidence) -> tuple[int, int] | None:
-        """The window of a long answer text to show instead of all of it, or None to show it whole:
-        the window most likely to hold the answer, when it is likely enough or the text too long."""
-        weights, known = evidence.weights, evidence.known
+    def answer_words(self, text: str, ask: Ask, evidence: Evidence) -> tuple[np.ndarray, dict[str, float], set[str]]:
+        """Each word's probability of being part of the answer (`qa.tagger`), with the question's
+        weights and known stems it was judged by. What the conversation already said would draw the
+        eye back to it: a follow-up's words are those the answers lack, and the names they gave are known."""
+        weights, known = dict(evidence.weights), evidence.known
         if ask.kind.follow_up:
-            # What the conversation already said would draw the window back to it: a follow-up's words
-            # are those the answers lack, and the names they gave are known.
             said = Said.of(ask)
             weights = {s: w for s, w in weights.items() if s not in said.stems} or weights
             known = known | said.stems
-        found = best_window(text, weights, ask.kind.answer_type, known, self.model.window.probability)
+        rows = word_features(text, ask.question, weights, ask.kind.answer_type, known)
+        return self.model.tagger.probability(rows), weights, known
+
+    def excerpt(self, text: str, ask: Ask, weights: dict[str, float], known: set[str],
+                word_p: np.ndarray) -> tuple[int, int] | None:
+        """The window of a long answer text to show instead of all of it, or None to show it whole:
+        the window most likely to hold the answer, when it is likely enough or the text too long."""
+        found = best_window(text, weights, ask.kind.answer_type, known, word_p, self.model.window.probability)
         if found and (found[1] >= self.model.cut_above or len(text.split()) > MAX_WORDS):
             return found[0]
         return None
@@ -551,21 +559,21 @@ class ExtractiveReader:
         best = ranked[0] if ask.kind.answer_type == "next" and ask.kind.follow_up else max(
             ranked, key=lambda c: self.model.worth(c.probability, len(words(c.answer_text))))
         text, start = best.answer_text, best.answer_start
-        shown = text
-        cut = self.excerpt(text, ask, evidence)
-        if cut:
-            shown = with_ellipses(text, *cut)
-            text, start = text[cut[0] : cut[1]], start + cut[0]
+        word_p, weights, known = self.answer_words(text, ask, evidence)
+        cut = self.excerpt(text, ask, weights, known, word_p)
+        a, b = cut or (0, len(text))
+        shown = with_ellipses(text, a, b) if cut else text
         chunk = best.passage.chunk
         if ask.kind.answer_type in {"name", "person"}:  # "Who ...?" is answered with the whole name
-            shown = in_full(shown, f"{chunk.title or ''}\n{chunk.text[:start]}")
-        citation = Citation.of(1, chunk, start, start + len(text))
+            shown = in_full(shown, f"{chunk.title or ''}\n{chunk.text[: start + a]}")
+        citation = Citation.of(1, chunk, start + a, start + b)
         spans = []
         if ask.kind.answer_type not in {None, "speech", "reason", "next"}:
-            found = typed_spans(text, ask.kind.answer_type, evidence.known)
+            # Of the things of the asked type the answer holds, the one the tagger finds likeliest.
+            found = [(x, y) for x, y in typed_spans(text, ask.kind.answer_type, evidence.known) if a <= x and y <= b]
             if found:
-                a, b = found[0]
-                spans.append(Span(1, start + a, start + b, text[a:b]))
+                x, y = max(found, key=lambda span: likeliest_in(text, word_p, *span))
+                spans.append(Span(1, start + x, start + y, text[x:y]))
         return Draft(text=f"{shown} [1]", refused=False, citations=[citation], spans=spans,
                      confidence=best.probability)
 

@@ -249,3 +249,30 @@ def test_who_is_answered_with_the_whole_name_the_article_gave_before():
                                                                      [Passage(chunk, 1.0)] + passages()))
     # The article's own words, with the rest of the name in the editor's brackets.
     assert "[Tom] Brady" in draft.text and draft.citations[0].quote in text
+
+
+# A pair of sentences of 56 words: the question's words open the second, its answer follows them.
+FILM = ("Critics in three cities praised the film, which opened in forty cinemas across the country on Friday after a "
+        "long festival run and a winter of delays. The film was directed by Mara Olsen from a screenplay she wrote "
+        "over six years with her brother, and it follows a fisherman who loses his boat in a storm off the coast.")
+
+
+def test_the_words_the_tagger_finds_likeliest_are_shown_and_bold():
+    chunk = Chunk(id="f.txt", source="f.txt", text=FILM, start=0, end=len(FILM))
+    reader = Specialists(ExtractiveReader())
+    who = reader.answer(*ask_and_evidence("Who directed the film?", [Passage(chunk, 1.0)] + passages()))
+    assert not who.refused and "Mara Olsen" in who.text and len(who.text.split()) <= 30
+    assert [s.text for s in who.spans] == ["Mara Olsen"]
+    # "three" is the first figure, "forty" the one beside the question's words.
+    many = reader.answer(*ask_and_evidence("How many cinemas did the film open in?", [Passage(chunk, 1.0)] + passages()))
+    assert "forty cinemas" in many.text and [s.text for s in many.spans] == ["forty"]
+
+
+def test_word_features_describe_each_word_of_the_sentence():
+    from qa.tagger import word_features
+
+    rows = word_features("It was directed by Ann Lee.", "Who directed it?", {"direct": 1.0}, "person", {"direct"})
+    assert len(rows) == 6  # one per whitespace word
+    ann = rows[4]
+    assert {"name", "typed", "person|typed", "who|name", "shape=cap", "after_asked=2", "previous=by"} <= set(ann)
+    assert "asked" in rows[2] and "asked" not in ann

@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from pathlib import Path
 
-from qa.text import STOPWORDS
+from qa.text import STOPWORDS, index_terms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, text TEXT NOT NULL, metadata TEXT NOT NULL);
@@ -42,7 +42,7 @@ def fts_query(text: str) -> str | None:
     >>> fts_query("what is it?") is None
     True
     """
-    words = [w for w in re.findall(r"[a-z0-9]+", text.lower()) if w not in STOPWORDS]
+    words = [w for w in index_terms(text) if w not in STOPWORDS]
     words = list(dict.fromkeys(words))[:64]
     return " OR ".join(f'"{w}"' for w in words) or None
 
@@ -230,7 +230,7 @@ class KeywordIndex:
     def doc_freq(self, word: str) -> int:
         """In how many chunks `word` (stemmed as the index stems) occurs."""
         # The index splits "10,000" into "10" "000": ask for the same tokens as a phrase.
-        phrase = " ".join(re.findall(r"[a-z0-9]+", word.lower()))
+        phrase = " ".join(index_terms(word))
         if not phrase:
             return 0
         # Counting a common word's postings on a large index takes milliseconds; answers ask for the
@@ -262,7 +262,7 @@ class KeywordIndex:
 
     def together(self, first: str, second: str) -> bool:
         """Does some chunk hold both words (each stemmed as the index stems)?"""
-        a, b = (" ".join(re.findall(r"[a-z0-9]+", w.lower())) for w in (first, second))
+        a, b = (" ".join(index_terms(w)) for w in (first, second))
         if not a or not b:
             return False
         return self._cached(f"and:{a}|{b}", lambda db: db.execute(

@@ -99,7 +99,7 @@ class HybridRetriever(BaseRetriever):
     _collection_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def search(self, query: str, k: int | None = None) -> list[Passage]:
-        return self._search(query, k)[0]
+        return self._search(query, k=k)[0]
 
     def evidence(self, ask: Ask) -> Evidence:
         """Everything an answerer needs about `ask`: the passages, the question words' weights, the
@@ -108,7 +108,13 @@ class HybridRetriever(BaseRetriever):
         question = ask.question
         for c in corrections:
             question = re.sub(rf"\b{re.escape(c.asked)}\b", c.read_as, question)
-        passages, pool = self._search(f"{question} {ask.context}".strip())
+        queries = [f"{question} {ask.context}".strip()]
+        if ask.context and ask.person:
+            # A follow-up whose "he" or "she" was replaced by the name ("How long is his visit?" -> "How long
+            # is Andrzej Duda's visit?") stands alone; it is searched as it stands too, since the words the
+            # last answer lends it may be about something else.
+            queries.append(question)
+        passages, pool = self._search(*queries)
         thread = self.thread(ask, pool)
         if thread:
             held = {p.chunk.id for p in thread}
@@ -236,23 +242,33 @@ class HybridRetriever(BaseRetriever):
             self._speller = Speller(terms)
         return self._speller
 
-    def _search(self, query: str, k: int | None = None) -> tuple[list[Passage], list[Passage]]:
-        """The top `k` passages, and the whole fused ranking they were taken from."""
+    def _search(self, *queries: str, k: int | None = None) -> tuple[list[Passage], list[Passage]]:
+        """The top `k` passages for the queries, and the whole fused ranking they were taken from: each
+        query's embedding and BM25 rankings, fused."""
         k = k or self.k
-        vector = self.store.embedding.embed_query(query)
-        dense = self.store.dense(vector, self.fetch_k)
-        keyword = self.store.keywords.search(query, self.fetch_k)
-        fused = reciprocal_rank_fusion([[d.id for d, _ in dense], [i for i, _ in keyword]], self.rrf_k)
-        docs: dict[str, Document] = {d.id: d for d, _ in dense}
-        missing = [i for i, _ in keyword if i not in docs]
+        dense, keyword = [], []
+        for query in queries:
+            dense.append(self.store.dense(self.store.embedding.embed_query(query), self.fetch_k))
+            keyword.append(self.store.keywords.search(query, self.fetch_k))
+        fused = reciprocal_rank_fusion([[d.id for d, _ in found] for found in dense]
+                                       + [[i for i, _ in found] for found in keyword], self.rrf_k)
+        docs: dict[str, Document] = {d.id: d for found in dense for d, _ in found}
+        missing = list(dict.fromkeys(i for found in keyword for i, _ in found if i not in docs))
         for i, (text, meta) in self.store.keywords.get(missing).items():
             docs[i] = Document(id=i, page_content=text, metadata=meta)
         ranked = sorted((i for i in fused if i in docs), key=lambda i: fused[i], reverse=True)
         chosen = diversify([(i, docs[i].metadata["source"]) for i in ranked], k, self.per_source_cap)
-        champions = [c for c in (dense[0][0].id if dense else None, keyword[0][0] if keyword else None) if c in docs]
-        chosen = keep_champions(chosen, champions, fused)
-        dense_rank = {d.id: r for r, (d, _) in enumerate(dense)}
-        keyword_rank = {i: r for r, (i, _) in enumerate(keyword)}
+        firsts = [found[0][0].id for found in dense if found] + [found[0][0] for found in keyword if found]
+        chosen = keep_champions(chosen, [c for c in firsts if c in docs], fused)
+        # A passage's rank in each search is its best over the queries.
+        dense_rank: dict[str, int] = {}
+        keyword_rank: dict[str, int] = {}
+        for found in dense:
+            for r, (d, _) in enumerate(found):
+                dense_rank[d.id] = min(r, dense_rank.get(d.id, r))
+        for found in keyword:
+            for r, (i, _) in enumerate(found):
+                keyword_rank[i] = min(r, keyword_rank.get(i, r))
 
         def passage(i: str) -> Passage:
             return passage_from(docs[i], fused[i], dense_rank.get(i), keyword_rank.get(i))

@@ -9,7 +9,9 @@ from typing import Iterator
 
 from qa.lexicon import QUESTION_WORDS, STOPWORDS  # noqa: F401  (re-exported: many modules read them here)
 
-_WORD = re.compile(r"\d+(?:[,.]\d+)*|[A-Za-z0-9]+(?:['’][A-Za-z]+)?")
+# A word is a run of letters or digits in any script, as the keyword index (SQLite's unicode61
+# tokenizer) splits text: "Alésia" is one word, not "Al" and "sia", and "76th" is one, not "76" and "th".
+_WORD = re.compile(r"\d+(?:[,.]\d+)*(?:[^\W\d_]+\d*)*|[^\W_]+(?:['’][^\W\d_]+)?")
 
 
 def words(text: str) -> list[str]:
@@ -17,20 +19,42 @@ def words(text: str) -> list[str]:
 
     >>> words("Seoul's NIS said 1,500 K2 tanks (Russia-North Korea) left.")
     ["Seoul's", 'NIS', 'said', '1,500', 'K2', 'tanks', 'Russia', 'North', 'Korea', 'left']
+    >>> words("Nicolás Maduro's 76th day in São Paulo, the 1990s")
+    ['Nicolás', "Maduro's", '76th', 'day', 'in', 'São', 'Paulo', 'the', '1990s']
     """
     return _WORD.findall(text)
+
+
+def fold(text: str) -> str:
+    """`text` without its accents, as the keyword index reads it.
+
+    >>> fold("Nicolás Alésia São Paulo Zürich")
+    'Nicolas Alesia Sao Paulo Zurich'
+    """
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def index_terms(text: str) -> list[str]:
+    """The terms the keyword index makes of `text`: lower case, accents folded, split at anything
+    that is not a letter or digit.
+
+    >>> index_terms("Alésia's 10,000 troops")
+    ['alesia', 's', '10', '000', 'troops']
+    """
+    return re.findall(r"[^\W_]+", fold(text).lower())
 
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A light suffix-stripping stem, enough to match "summoned" with "summon" and "troops" with "troop".
 
-    >>> [stem(w) for w in ["Summoned", "troops", "ratifying", "agencies", "Korea's", "1,500", "pass"]]
-    ['summon', 'troop', 'ratify', 'agency', 'korea', '1500', 'pass']
+    >>> [stem(w) for w in ["Summoned", "troops", "ratifying", "agencies", "Korea's", "1,500", "pass", "1980s", "76th"]]
+    ['summon', 'troop', 'ratify', 'agency', 'korea', '1500', 'pass', '1980', '76th']
     """
-    w = word.lower().replace("’", "'")
+    w = fold(word).lower().replace("’", "'")
     if w[:1].isdigit():
-        return w.replace(",", "")
+        # A decade is its year: "1980s" matches "1980's", which splits into "1980" and "s".
+        return re.sub(r"(?<=\d)s$", "", w.replace(",", ""))
     if w.endswith("'s"):
         w = w[:-2]
     w = w.replace("'", "")

@@ -154,7 +154,9 @@ def test_a_long_answer_is_cut_to_the_words_that_hold_it():
     assert not draft.refused and "31 to 9" in draft.text
     assert len(draft.text.split()) <= 30 and "…" in draft.text
     quote = draft.citations[0].quote
-    assert quote in LONG and draft.text == f"…{quote} [1]"  # marked where it cuts the sentence (here its start)
+    # Marked where it cuts the sentence, and only there.
+    marked = ("" if LONG.startswith(quote) else "…") + quote + ("" if LONG.endswith(quote) else "…")
+    assert quote in LONG and draft.text == f"{marked} [1]" and marked != quote
     span = draft.spans[0]
     assert draft.citations[0].text[span.start : span.end] == span.text and span.text in quote
 
@@ -276,3 +278,20 @@ def test_word_features_describe_each_word_of_the_sentence():
     ann = rows[4]
     assert {"name", "typed", "person|typed", "who|name", "shape=cap", "after_asked=2", "previous=by"} <= set(ann)
     assert "asked" in rows[2] and "asked" not in ann
+
+
+def test_a_name_asked_with_accents_is_the_name_the_article_writes_without(tmp_path, fake_embeddings):
+    from qa.assistant import Assistant
+    from qa.config import Config
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "siege.txt").write_text("The Siege of Alesia ended in September, 52 BC, with the surrender of the "
+                                      "Gallic army.", encoding="utf-8")
+    (corpus / "other.txt").write_text("The festival drew large crowds to the harbour on Friday.", encoding="utf-8")
+    assistant = Assistant(Config.from_env(store_dir=tmp_path / "store", corpus_dirs=(corpus,)), fake_embeddings)
+    ask = assistant.read("When did the siege of Alésia end?")
+    evidence = assistant.retriever.evidence(ask)
+    # One word, as the keyword index reads it, not "Al" and "sia" that no article uses.
+    assert evidence.unknown == () and "alesia" in evidence.weights
+    assert evidence.passages[0].chunk.source == "siege.txt"

@@ -63,6 +63,19 @@ def diversify(ranked: list[tuple[str, str]], k: int, per_source_cap: int) -> lis
     return chosen
 
 
+def best_ranks(rankings: Sequence[Sequence[str]]) -> dict[str, int]:
+    """Each id's best (lowest) rank over the rankings of one search, one ranking per query.
+
+    >>> best_ranks([["a", "b"], ["b", "c"]])
+    {'a': 0, 'b': 0, 'c': 1}
+    """
+    out: dict[str, int] = {}
+    for ranking in rankings:
+        for r, i in enumerate(ranking):
+            out[i] = min(r, out.get(i, r))
+    return out
+
+
 def keep_champions(chosen: list[str], champions: list[str], fused: dict[str, float]) -> list[str]:
     """`chosen` with each ranking's first choice in it, each replacing the weakest other pick; in
     fused order. Rank fusion forgets by how much a list's winner won.
@@ -246,29 +259,22 @@ class HybridRetriever(BaseRetriever):
         """The top `k` passages for the queries, and the whole fused ranking they were taken from: each
         query's embedding and BM25 rankings, fused."""
         k = k or self.k
-        dense, keyword = [], []
+        docs: dict[str, Document] = {}
+        dense_ids, keyword_ids = [], []
         for query in queries:
-            dense.append(self.store.dense(self.store.embedding.embed_query(query), self.fetch_k))
-            keyword.append(self.store.keywords.search(query, self.fetch_k))
-        fused = reciprocal_rank_fusion([[d.id for d, _ in found] for found in dense]
-                                       + [[i for i, _ in found] for found in keyword], self.rrf_k)
-        docs: dict[str, Document] = {d.id: d for found in dense for d, _ in found}
-        missing = list(dict.fromkeys(i for found in keyword for i, _ in found if i not in docs))
+            found = self.store.dense(self.store.embedding.embed_query(query), self.fetch_k)
+            docs.update((d.id, d) for d, _ in found)
+            dense_ids.append([d.id for d, _ in found])
+            keyword_ids.append([i for i, _ in self.store.keywords.search(query, self.fetch_k)])
+        missing = list(dict.fromkeys(i for ids in keyword_ids for i in ids if i not in docs))
         for i, (text, meta) in self.store.keywords.get(missing).items():
             docs[i] = Document(id=i, page_content=text, metadata=meta)
+        fused = reciprocal_rank_fusion(dense_ids + keyword_ids, self.rrf_k)
         ranked = sorted((i for i in fused if i in docs), key=lambda i: fused[i], reverse=True)
         chosen = diversify([(i, docs[i].metadata["source"]) for i in ranked], k, self.per_source_cap)
-        firsts = [found[0][0].id for found in dense if found] + [found[0][0] for found in keyword if found]
+        firsts = [ids[0] for ids in dense_ids + keyword_ids if ids]
         chosen = keep_champions(chosen, [c for c in firsts if c in docs], fused)
-        # A passage's rank in each search is its best over the queries.
-        dense_rank: dict[str, int] = {}
-        keyword_rank: dict[str, int] = {}
-        for found in dense:
-            for r, (d, _) in enumerate(found):
-                dense_rank[d.id] = min(r, dense_rank.get(d.id, r))
-        for found in keyword:
-            for r, (i, _) in enumerate(found):
-                keyword_rank[i] = min(r, keyword_rank.get(i, r))
+        dense_rank, keyword_rank = best_ranks(dense_ids), best_ranks(keyword_ids)
 
         def passage(i: str) -> Passage:
             return passage_from(docs[i], fused[i], dense_rank.get(i), keyword_rank.get(i))

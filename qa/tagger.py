@@ -125,7 +125,6 @@ class WordTagger:
         return 1.0 / (1.0 + np.exp(-z))
 
 
-
 def likeliest_in(text: str, word_p: np.ndarray, start: int, end: int) -> float:
     """The probability of the likeliest answer word among the words of `text` that `text[start:end]`
     touches, `word_p` giving each word's.

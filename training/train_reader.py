@@ -236,7 +236,7 @@ def score_items(items: list[Item], sentence: dict, answerable: dict | None, wind
     return out
 
 
-def fold(qid: str) -> int:
+def half(qid: str) -> int:
     """One of two halves of the questions, by a hash of the id: each half's window data gets word
     probabilities from a tagger fitted on the other, as the reader gets them on questions it never saw."""
     return int(hashlib.sha1(f"fold:{qid}".encode()).hexdigest()[:8], 16) % 2
@@ -508,10 +508,10 @@ def main(argv: list[str] | None = None) -> int:
     # them from a tagger fitted on the other half of the questions, as the reader gets them on new ones.
     answered = [s for s in fitted if s.item.answerable]
     tagger = fit_tagger([s.item for s in answered])
-    halves = {f: fit_tagger([s.item for s in answered if fold(s.item.qid) != f]) for f in (0, 1)}
+    halves = {f: fit_tagger([s.item for s in answered if half(s.item.qid) != f]) for f in (0, 1)}
 
     def crossed(qid: str) -> dict:
-        return halves[fold(qid)]
+        return halves[half(qid)]
 
     window = logistic(*window_data(score_items([s.item for s in answered], sentence, None, None, crossed)),
                       WINDOW_FEATURES)

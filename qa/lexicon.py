@@ -134,10 +134,11 @@ INSTRUCTION = re.compile(
 # Questions about the articles themselves rather than the events: who published them, and when.
 ABOUT_THE_ARTICLE = re.compile(r"\b(published|publish|publication|publisher|byline)\b", re.I)
 # A question asking for a reported quantity ("how many troops"), whose reports may differ; not one asking
-# for a difference ("how many more does he need"), which no report states as such.
+# for a difference ("how many more does he need"), which no report states as such; nor "What is the
+# number one hit?".
 QUANTITY_Q = re.compile(
     r"\bhow (?:many|much|large)\b(?!\s+(?:more|fewer|less)\b)"
-    r"|\bwhat (?:is|was|were|are) the (?:number|size|total|figure)\b", re.I
+    r"|\bwhat (?:is|was|were|are) the (?:number of|size of|total|figure)\b", re.I
 )
 TIMELINE_Q = re.compile(
     r"\btimeline\b|\bchronolog|\bin (?:chronological )?order\b|\bsequence of events\b|\border of events\b"

@@ -110,6 +110,13 @@ def test_precise_figures_more_than_ten_percent_apart_conflict():
     assert not conflicts([a, close])
 
 
+def test_two_figures_of_one_sentence_are_two_quantities_not_two_reports():
+    both = claims_in("The agency had 15,130 employees and asked to hire 2,023 employees more.", source="t.txt")
+    assert [c.value for c in both] == [15130, 2023]
+    assert not conflicts(both)
+    assert conflicts([both[0], one("Harlan said the agency had 2,023 employees.")])
+
+
 def test_figures_differing_only_in_precision_do_not_conflict():
     vague = one("Officials said thousands of soldiers crossed.")
     bound = one("Officials said up to 3,000 soldiers crossed.")
@@ -149,6 +156,8 @@ def test_question_kinds():
     # A difference is no reported quantity: "reports differ" on the totals would not answer it.
     assert not classify("How many more goals does he need?").asks_quantity
     assert classify("How many other countries joined?").asks_quantity
+    assert classify("What is the number of soldiers?").asks_quantity
+    assert not classify("What is the number one hit of the band?").asks_quantity  # a chart place, not a count
     assert classify("What happened, in order?").intent == "timeline"
     assert classify("Give me a timeline of the strike").intent == "timeline"
     assert classify("What was the sequence of events?").intent == "timeline"
@@ -240,6 +249,19 @@ def test_a_question_comparing_counts_gets_the_disagreement_even_when_the_plain_a
     question = "How does Kantor's count of soldiers in Freedonia compare with Harlan's figure?"
     draft = ask(refusing, question, BORDER)
     assert draft.conflict and "1,500" in draft.text and "10,000" in draft.text
+
+
+def test_only_reports_about_the_question_nearly_as_much_as_the_best_are_set_against_each_other():
+    games = [
+        passage("Kantor scored 71 points against Freedonia's Lions, the eighth-most points in a game.", "a.txt"),
+        passage("The Lions lost on Sunday. Harlan scored 13 points in overtime against the Bears.", "b.txt"),
+        passage("Each of the eight Ruritanian players scored at least 2 points in the first game.", "c.txt"),
+    ]
+    inner = Inner("Kantor scored 71 points against Freedonia's Lions. [1]")
+    # The other figures count points of another player or game: no disagreement about Kantor's points.
+    assert ask(inner, "How many points did Kantor score against the Lions?", games) is inner.draft
+    draft = ask(inner, "How many Ruritanian soldiers are in Freedonia?", BORDER)
+    assert draft.conflict and all(f in draft.text for f in ("1,500", "3,000", "10,000"))
 
 
 def test_other_questions_are_delegated_and_unrelated_figures_left_alone():

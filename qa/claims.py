@@ -26,7 +26,7 @@ from typing import Iterable, Sequence
 
 from qa.lexicon import (ABOUT, AGENT_NOUNS, CURRENCIES, CURRENCY_WORDS, FILLERS, IRREGULAR_PLURALS, LOWER,
                         HYPOTHETICAL, META_WORDS as META_WORD_LIST, PEOPLE_UNDER_ARMS, RATE, RATE_AFTER, RATE_BEFORE,
-                        SCALES, SPEECH, UPPER, VAGUE)
+                        SCALES, SPEECH, UNIT_AFTER, UPPER, VAGUE)
 from qa.chunking import is_heading, sentence_spans
 from qa.corpus import Article
 from qa.text import STOPWORDS, content_stems, strip_citations, for_terminal
@@ -275,7 +275,7 @@ MONEY_KINDS = frozenset(CURRENCIES.values()) | frozenset(CURRENCY_WORDS.values()
 
 def currency_kind(currency: str, before: str, after: str) -> str:
     """The kind of a money figure: the currency, per period when the text makes it a rate (a yearly
-    cost is not a price).
+    cost is not a price), per unit when it is a unit price (a price a gallon is not a car's price).
 
     >>> currency_kind("dollars", "The bridge cost ", " to build.")
     'dollars'
@@ -283,10 +283,13 @@ def currency_kind(currency: str, before: str, after: str) -> str:
     'dollars a year'
     >>> currency_kind("euros", "an annual budget of ", ".")
     'euros a year'
+    >>> currency_kind("dollars", "gas sold for ", " per gallon.")
+    'dollars a gallon'
     """
     m = RATE_AFTER.search(after) or RATE_BEFORE.search(before)
     if not m:
-        return currency
+        unit = UNIT_AFTER.match(after)
+        return f"{currency} a {unit.group(1).lower()}" if unit else currency
     word = next(g for g in m.groups() if g).lower()
     period = {"annual": "year", "annually": "year", "yearly": "year", "daily": "day"}.get(word, word.removesuffix("ly"))
     return f"{currency} {'an' if period == 'hour' else 'a'} {period}"

@@ -11,10 +11,10 @@ import os
 import re
 import sqlite3
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 
-from qa.text import STOPWORDS, index_terms
+from qa.text import STOPWORDS, index_terms, words
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, text TEXT NOT NULL, metadata TEXT NOT NULL);
@@ -45,6 +45,23 @@ def fts_query(text: str) -> str | None:
     words = [w for w in index_terms(text) if w not in STOPWORDS]
     words = list(dict.fromkeys(words))[:64]
     return " OR ".join(f'"{w}"' for w in words) or None
+
+
+def porter_stems(words: list[str]) -> dict[str, str]:
+    """Each word's term as the index stems it: SQLite's own Porter tokenizer, so the two never differ.
+
+    >>> porter_stems(["ministry", "Ministries", "summoned"])
+    {'ministry': 'ministri', 'Ministries': 'ministri', 'summoned': 'summon'}
+    """
+    words = list(dict.fromkeys(words))
+    db = sqlite3.connect(":memory:")
+    try:
+        db.execute("CREATE VIRTUAL TABLE w USING fts5(word, tokenize='porter unicode61')")
+        db.executemany("INSERT INTO w(rowid, word) VALUES (?, ?)", enumerate(words))
+        db.execute("CREATE VIRTUAL TABLE v USING fts5vocab(w, 'instance')")
+        return {words[doc]: term for term, doc in db.execute("SELECT term, doc FROM v")}
+    finally:
+        db.close()
 
 
 def _identity(path: Path) -> tuple[int, int]:
@@ -267,6 +284,18 @@ class KeywordIndex:
             return False
         return self._cached(f"and:{a}|{b}", lambda db: db.execute(
             "SELECT 1 FROM chunks_fts WHERE chunks_fts MATCH ? LIMIT 1", (f'"{a}" AND "{b}"',)).fetchone() is not None)
+
+    def written(self, term: str, chunks: int = 5) -> list[str]:
+        """The words of the articles that the index folds onto `term` (a Porter stem), as written, the
+        most frequent first ("ministri" -> "ministry", "Ministry", "ministries"), read from a few chunks
+        holding it: a spelling correction is said and searched as a word, not as a stem."""
+        rows = self._db().execute(
+            "SELECT c.text FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? LIMIT ?",
+            (f'"{term}"', chunks),
+        ).fetchall()
+        seen = Counter(w for (text,) in rows for w in words(text) if w[:1].lower() == term[:1])
+        stems = porter_stems(list(seen))
+        return sorted((w for w in seen if stems.get(w) == term), key=lambda w: (-seen[w], w))
 
     def terms(self) -> dict[str, int]:
         """Every indexed term (a Porter stem) and in how many chunks it occurs; kept until the index

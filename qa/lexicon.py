@@ -176,6 +176,9 @@ PERIOD = rf"(?:(?:a|an|per|each|every)\s+(year|month|week|day|hour)\b|\b({PERIOD
 RATE = re.compile(PERIOD, re.IGNORECASE)
 RATE_AFTER = re.compile(r"^\s*(?:\w+\W+){0,3}?" + PERIOD, re.IGNORECASE)
 RATE_BEFORE = re.compile(rf"\b({PERIOD_WORDS})\W+(?:\w+\W+){{0,3}}$", re.IGNORECASE)
+# A price per unit right after a money figure ("$3 per gallon", "$46 a share"): a unit price, which no
+# total sets against.
+UNIT_AFTER = re.compile(r"^\s*(?:a|an|per)\s+([a-z]+)\b", re.IGNORECASE)
 SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "trillion": 1e12}
 # Vague quantities and the range each stands for.
 VAGUE = {

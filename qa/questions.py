@@ -13,6 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Sequence
 
+from qa.chunking import ABBREVIATIONS
 from qa.claims import states_figure
 from qa.conversation import last_answer, turns_to
 from qa.lexicon import (
@@ -30,6 +31,7 @@ from qa.lexicon import (
     OVERVIEW_Q,
     DATE_WORDS,
     NAME_PARTICLES,
+    NAME_TITLES,
     NEXT_Q,
     NOT_PERSON,
     PRONOUNS,
@@ -237,6 +239,25 @@ NAME_RUN = re.compile(rf"\b[A-Z][\w’'.-]*(?:\s+(?:(?:{NAME_PARTICLES})\s+)?[A-
 NATIONALITY = re.compile(r"(?:an|ese|ish|ian|ic|i)$")
 
 
+# A full stop that ends a sentence: after a word of two letters or more ("Iowa.", not "U.S." or "N.")
+# that is no title or abbreviation ("Gov.", "Mr."), before the capital that opens the next.
+_SENTENCE_END = re.compile(r"\b([A-Z]?[a-z’'-]{2,})\.\s+(?=[A-Z])")
+
+
+def name_runs(text: str) -> list[tuple[int, str]]:
+    """Runs of capitalised words (NAME_RUN) and where each starts, never across the end of a sentence:
+    "Iowa City, Iowa. Founded in 1847" holds "Iowa City", "Iowa" and "Founded", not "Iowa. Founded".
+
+    >>> name_runs("It is in Iowa. Founded in 1847, by Gov. Ann Lee. Kim Jong Un left.")
+    [(0, 'It'), (9, 'Iowa'), (15, 'Founded'), (35, 'Gov. Ann Lee'), (49, 'Kim Jong Un')]
+    """
+    ends = [m.end(1) for m in _SENTENCE_END.finditer(text) if m.group(1).lower() not in NAME_TITLES | ABBREVIATIONS]
+    out = []
+    for start, end in zip([0] + [e + 1 for e in ends], ends + [len(text)]):
+        out += [(start + m.start(), m.group()) for m in NAME_RUN.finditer(text[start:end])]
+    return out
+
+
 def person_names(text: str) -> list[str]:
     """Runs of capitalised words that look like a person's name: not places or bodies, not a
     nationality, not the first word of a sentence unless it runs on into another capitalised word.
@@ -245,10 +266,12 @@ def person_names(text: str) -> list[str]:
     ['Jean Dupont']
     >>> person_names("Where did Dupont deflect questions about Ruritanian troops?")
     ['Dupont']
+    >>> person_names("They saw Lee win at the Trials. The Kremlin said Ann Lee won.")
+    ['Lee', 'Ann Lee']
     """
     names = []
-    for m in NAME_RUN.finditer(text):
-        parts = m.group().split()
+    for start, run in name_runs(text):
+        parts = run.split()
         while parts and (parts[0].lower() in STOPWORDS or parts[0].lower() in QUESTION_WORDS):
             parts = parts[1:]
         parts = [p.rstrip(".,’'") for p in parts]
@@ -257,9 +280,12 @@ def person_names(text: str) -> list[str]:
                             for p in parts):
             continue
         if len(parts) == 1:
-            start = m.start() + m.group().index(parts[0])
+            start += run.index(parts[0])
             sentence_start = start == 0 or re.search(r"[.!?]\s*$", text[:start])
-            if sentence_start or NATIONALITY.search(parts[0]) or not parts[0].isalpha() or parts[0].isupper():
+            # "the Trials", "the Kremlin": a lone capitalised word after "the" names no person.
+            after_the = re.search(r"\bthe\s+$", text[max(0, start - 5) : start], re.I)
+            if (sentence_start or after_the or NATIONALITY.search(parts[0]) or not parts[0].isalpha()
+                    or parts[0].isupper()):
                 continue
         names.append(" ".join(parts))
     return names

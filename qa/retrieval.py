@@ -20,7 +20,7 @@ import numpy as np
 from qa.conversation import last_answer, lent_down, source_sentence
 from qa.lexicon import QUESTION_WORDS, STOPWORDS
 from qa.questions import COLLECTION_INTENTS
-from qa.spelling import Speller, english_words
+from qa.spelling import Speller, edit_distance, english_words
 from qa.store import ChunkStore, passage_from
 from qa.text import stem, strip_citations, words
 from qa.types import ArticleInfo, Ask, Chunk, Collection, Correction, Evidence, Passage
@@ -132,9 +132,6 @@ class HybridRetriever(BaseRetriever):
         if thread:
             held = {p.chunk.id for p in thread}
             passages = list(thread) + [p for p in passages if p.chunk.id not in held]
-        corrections = tuple(Correction(c.asked, surface_form(c.read_as, passages)) for c in corrections)
-        for c in corrections:
-            question = re.sub(rf"\b{re.escape(c.read_as.lower())}\b", c.read_as, question, flags=re.I)
         weights, unknown = self.weights(question)
         weights = lent_down(weights, ask)
         context_weights = {s: w for s, w in self.weights(ask.context)[0].items() if s not in weights}
@@ -231,9 +228,13 @@ class HybridRetriever(BaseRetriever):
     def corrections(self, question: str) -> tuple[Correction, ...]:
         """Question words no article uses, each read as the closest word the articles do use, when
         that word shares a chunk with another word of the question (so a name the articles lack is
-        not turned into a different name that has nothing to do with the rest of the question)."""
+        not turned into a different name that has nothing to do with the rest of the question). A
+        name (capitalised inside the question) is read only as a word the articles capitalise:
+        "Bertier" is a name the articles lack, not "better". The correction is the word as the
+        articles write it."""
         keywords = self.store.keywords
-        asked = [w for w in dict.fromkeys(words(question)) if w.lower() not in STOPWORDS and w.lower() not in QUESTION_WORDS]
+        every = words(question)
+        asked = [w for w in dict.fromkeys(every) if w.lower() not in STOPWORDS and w.lower() not in QUESTION_WORDS]
         known = [w for w in asked if keywords.doc_freq(w.lower())]
         out: list[Correction] = []
         for w in asked:
@@ -245,7 +246,13 @@ class HybridRetriever(BaseRetriever):
             others = known + [c.read_as for c in out]
             if others and not any(keywords.together(term, o) for o in others):
                 continue
-            out.append(Correction(w, term))
+            forms = keywords.written(term)
+            if w[:1].isupper() and w != every[0]:
+                forms = [f for f in forms if f[:1].isupper()]
+            else:
+                forms = [f for f in forms if f.islower()] or forms
+            if forms:  # the form nearest the word asked ("sumon" is "summon", not the commoner "summoned")
+                out.append(Correction(w, min(forms, key=lambda f: edit_distance(w.lower(), f.lower()))))
         return tuple(out)
 
     def speller(self) -> Speller:
@@ -330,17 +337,3 @@ def with_chunk_vectors(store: ChunkStore, col: Collection) -> Collection:
 def idf(df: int, n: int) -> float:
     """Inverse document frequency of a word `df` of `n` chunks hold."""
     return math.log((n + 1) / (df + 0.5))
-
-
-def surface_form(term: str, passages: list[Passage]) -> str:
-    """The shortest word of the passages that an index term (a Porter stem) stands for, as written
-    there ("summon" -> "summoned", "london" -> "London"); the term itself when none is found.
-
-    >>> from qa.types import Chunk
-    >>> surface_form("london", [Passage(Chunk("i", "a", "London summoned him.", 0, 20), 1.0)])
-    'London'
-    """
-    found = sorted(
-        {w for p in passages for w in words(p.chunk.text) if w.lower().startswith(term)}, key=lambda w: (len(w), w)
-    )
-    return found[0] if found else term

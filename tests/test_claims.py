@@ -444,3 +444,15 @@ def test_a_yearly_cost_is_not_a_price():
     town.append(passage("Running the city library costs the council $6 million a year.", "c.txt"))
     draft = ask(Inner(), "How much does the city library cost the council a year?", town)
     assert draft.conflict and "3 million" in draft.text and "6 million" in draft.text and "35" not in draft.text
+
+
+def test_a_price_per_unit_is_not_the_price_of_the_whole():
+    road = [
+        passage("The cheapest electric pickup starts at around $47,000 and can go 240 miles on a full charge.", "a.txt"),
+        passage("Drivers paid $3 per gallon for gas on pickup trips last summer, and $2.84 a gallon by winter.", "b.txt"),
+    ]
+    kinds = [c.kind for p in road for c in claims_in(p.chunk.text, source=p.chunk.source)]
+    assert kinds == ["dollars", "miles", "dollars a gallon", "dollars a gallon"]
+    inner = Inner("The cheapest electric pickup starts at around $47,000. [1]", [Citation.of(1, road[0].chunk)])
+    draft = ask(inner, "How much does the cheapest electric pickup cost?", road)
+    assert not draft.conflict and "differ" not in draft.text

@@ -253,6 +253,17 @@ def test_who_is_answered_with_the_whole_name_the_article_gave_before():
     assert "[Tom] Brady" in draft.text and draft.citations[0].quote in text
 
 
+def test_a_name_never_runs_on_past_the_end_of_its_sentence():
+    from qa.holds import in_full
+    from qa.questions import person_names
+
+    before = "The college stands in Mill Town, Iowa. Founded in 1847, it is the oldest in the state."
+    assert "Iowa Founded" not in person_names(before)
+    # "Founded" opens a sentence: it is no family name to give a first name in brackets.
+    assert in_full("Founded in 1881, its campus lies in Austin.", before) == "Founded in 1881, its campus lies in Austin."
+    assert person_names("He met Gov. Ann Lee. Kim Jong Un left.") == ["Gov Ann Lee", "Kim Jong Un"]
+
+
 # A pair of sentences of 56 words: the question's words open the second, its answer follows them.
 FILM = ("Critics in three cities praised the film, which opened in forty cinemas across the country on Friday after a "
         "long festival run and a winter of delays. The film was directed by Mara Olsen from a screenplay she wrote "
@@ -280,18 +291,37 @@ def test_word_features_describe_each_word_of_the_sentence():
     assert "asked" in rows[2] and "asked" not in ann
 
 
-def test_a_name_asked_with_accents_is_the_name_the_article_writes_without(tmp_path, fake_embeddings):
+def assistant_over(tmp_path, embeddings, **articles: str):
+    """An Assistant over a corpus of the given articles (file stem = text) and one unrelated article."""
     from qa.assistant import Assistant
     from qa.config import Config
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    (corpus / "siege.txt").write_text("The Siege of Alesia ended in September, 52 BC, with the surrender of the "
-                                      "Gallic army.", encoding="utf-8")
-    (corpus / "other.txt").write_text("The festival drew large crowds to the harbour on Friday.", encoding="utf-8")
-    assistant = Assistant(Config.from_env(store_dir=tmp_path / "store", corpus_dirs=(corpus,)), fake_embeddings)
+    articles["other"] = "The festival drew large crowds to the harbour on Friday."
+    for name, text in articles.items():
+        (corpus / f"{name}.txt").write_text(text, encoding="utf-8")
+    return Assistant(Config.from_env(store_dir=tmp_path / "store", corpus_dirs=(corpus,)), embeddings)
+
+
+def test_a_name_asked_with_accents_is_the_name_the_article_writes_without(tmp_path, fake_embeddings):
+    assistant = assistant_over(tmp_path, fake_embeddings, siege="The Siege of Alesia ended in September, 52 BC, "
+                               "with the surrender of the Gallic army.")
     ask = assistant.read("When did the siege of Alésia end?")
     evidence = assistant.retriever.evidence(ask)
     # One word, as the keyword index reads it, not "Al" and "sia" that no article uses.
     assert evidence.unknown == () and "alesia" in evidence.weights
     assert evidence.passages[0].chunk.source == "siege.txt"
+
+
+def test_a_misspelt_word_is_read_as_the_articles_write_it_and_a_name_only_as_a_name(tmp_path, fake_embeddings):
+    assistant = assistant_over(tmp_path, fake_embeddings, ministry="The foreign ministry issued a statement on "
+                               "Friday. It said the team played better in Seoul than the ministry had hoped.")
+    said = assistant.retriever.evidence(assistant.read("What did the minstry say in Seul?")).corrections
+    # The words as the articles write them, not the index's stems ("ministri").
+    assert [(c.asked, c.read_as) for c in said] == [("minstry", "ministry"), ("Seul", "Seoul")]
+    # "Bettar" is a name the articles lack: no article capitalises "better", the nearest word.
+    said = assistant.retriever.evidence(assistant.read("How did the ministry describe Bettar?")).corrections
+    assert said == ()
+    said = assistant.retriever.evidence(assistant.read("Did the team play bettar in Seoul?")).corrections
+    assert [(c.asked, c.read_as) for c in said] == [("bettar", "better")]

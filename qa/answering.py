@@ -19,6 +19,7 @@ from qa.text import pieces
 from qa.timeline import WEEKDAYS, time_refs, timeline_draft
 from qa.types import Ask, Chunk, Citation, Draft, Evidence, Passage
 
+# What every answerer says when the articles do not answer.
 REFUSAL = "The articles do not say."
 # The relative time words that name one day, resolvable from an article's date.
 ONE_DAY = frozenset(WEEKDAYS) | {"yesterday", "today"}

@@ -95,7 +95,7 @@ class Claim:
     def same_sentence(self, other: "Claim") -> bool:
         """Figures of one sentence are two quantities of one report ("15,130 employees, and 2,023 more
         next year"), never two reports that disagree."""
-        return (self.source, self.chunk_id, self.start, self.sentence) == (other.source, other.chunk_id, other.start, other.sentence)
+        return (self.source, self.sentence) == (other.source, other.sentence)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -495,7 +495,8 @@ def figure_conflict(question: str, passages: Sequence[Passage], kind: str | None
         kind = max(set(kinds), key=kinds.count) if kinds else None
     if kind is None:
         return None
-    topic = topic_keys(context or question) - _kind_words(kind) - META_WORDS
+    asked = topic_keys(question) - _kind_words(kind) - META_WORDS
+    topic = topic_keys(context) - _kind_words(kind) - META_WORDS if context else asked
     need = min(2, len(topic))
     relevant = [
         (n, c) for n, c in numbered
@@ -503,10 +504,9 @@ def figure_conflict(question: str, passages: Sequence[Passage], kind: str | None
         and (not topic or topic & topic_keys(c.sentence))
         and len(topic & topic_keys(passages[n - 1].chunk.text)) >= need
     ]
-    asked = topic_keys(question) - _kind_words(kind) - META_WORDS
-    held = {id(c): len(asked & topic_keys(c.sentence)) for _, c in relevant}
-    most = max(held.values(), default=0)
-    relevant = [(n, c) for n, c in relevant if held[id(c)] >= nearest * most]
+    held = [len(asked & topic_keys(c.sentence)) for _, c in relevant]
+    most = max(held, default=0)
+    relevant = [nc for nc, h in zip(relevant, held) if h >= nearest * most]
     named = [(n, c) for n, c in relevant if by_speaker and named_speaker(c, question)]
     if named:
         relevant = named

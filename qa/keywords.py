@@ -14,7 +14,7 @@ import threading
 from collections import Counter, OrderedDict
 from pathlib import Path
 
-from qa.text import STOPWORDS, index_terms, words
+from qa.text import STOPWORDS, fold, index_terms, words
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS chunks (id TEXT PRIMARY KEY, text TEXT NOT NULL, metadata TEXT NOT NULL);
@@ -293,7 +293,7 @@ class KeywordIndex:
             "SELECT c.text FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid WHERE chunks_fts MATCH ? LIMIT ?",
             (f'"{term}"', chunks),
         ).fetchall()
-        seen = Counter(w for (text,) in rows for w in words(text) if w[:1].lower() == term[:1])
+        seen = Counter(w for (text,) in rows for w in words(text) if fold(w[:1]).lower() == term[:1])
         stems = porter_stems(list(seen))
         return sorted((w for w in seen if stems.get(w) == term), key=lambda w: (-seen[w], w))
 

@@ -27,7 +27,7 @@ import openai
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate, MessagesPlaceholder
 
-from qa.answering import Answerer
+from qa.answering import REFUSAL, Answerer
 from qa.chunking import sentence_spans
 from qa.claims import claims_context
 from qa.config import Config
@@ -38,7 +38,7 @@ from qa.types import Ask, Citation, Draft, Evidence, Passage, Turn
 
 log = logging.getLogger("qa.llm")
 
-REFUSAL_PHRASE = "The articles do not say."
+REFUSAL_PHRASE = REFUSAL
 PLACEHOLDER_KEY = "not-needed"  # local servers ignore the key, but the client insists on one
 HISTORY_TURN_CHARS = 1000  # an earlier turn is context, not a second corpus
 

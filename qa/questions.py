@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Sequence
 
-from qa.chunking import ABBREVIATIONS
+from qa.chunking import sentence_spans
 from qa.claims import states_figure
 from qa.conversation import last_answer, turns_to
 from qa.lexicon import (
@@ -31,7 +31,6 @@ from qa.lexicon import (
     OVERVIEW_Q,
     DATE_WORDS,
     NAME_PARTICLES,
-    NAME_TITLES,
     NEXT_Q,
     NOT_PERSON,
     PRONOUNS,
@@ -239,23 +238,16 @@ NAME_RUN = re.compile(rf"\b[A-Z][\w’'.-]*(?:\s+(?:(?:{NAME_PARTICLES})\s+)?[A-
 NATIONALITY = re.compile(r"(?:an|ese|ish|ian|ic|i)$")
 
 
-# A full stop that ends a sentence: after a word of two letters or more ("Iowa.", not "U.S." or "N.")
-# that is no title or abbreviation ("Gov.", "Mr."), before the capital that opens the next.
-_SENTENCE_END = re.compile(r"\b([A-Z]?[a-z’'-]{2,})\.\s+(?=[A-Z])")
-
-
 def name_runs(text: str) -> list[tuple[int, str]]:
-    """Runs of capitalised words (NAME_RUN) and where each starts, never across the end of a sentence:
-    "Iowa City, Iowa. Founded in 1847" holds "Iowa City", "Iowa" and "Founded", not "Iowa. Founded".
+    """Runs of capitalised words (NAME_RUN) and where each starts, never across the end of a sentence
+    (`sentence_spans`): "Iowa City, Iowa. Founded in 1847" holds "Iowa City", "Iowa." and "Founded",
+    not "Iowa. Founded".
 
     >>> name_runs("It is in Iowa. Founded in 1847, by Gov. Ann Lee. Kim Jong Un left.")
-    [(0, 'It'), (9, 'Iowa'), (15, 'Founded'), (35, 'Gov. Ann Lee'), (49, 'Kim Jong Un')]
+    [(0, 'It'), (9, 'Iowa.'), (15, 'Founded'), (35, 'Gov. Ann Lee.'), (49, 'Kim Jong Un')]
     """
-    ends = [m.end(1) for m in _SENTENCE_END.finditer(text) if m.group(1).lower() not in NAME_TITLES | ABBREVIATIONS]
-    out = []
-    for start, end in zip([0] + [e + 1 for e in ends], ends + [len(text)]):
-        out += [(start + m.start(), m.group()) for m in NAME_RUN.finditer(text[start:end])]
-    return out
+    return [(start + m.start(), m.group()) for start, end in sentence_spans(text)
+            for m in NAME_RUN.finditer(text[start:end])]
 
 
 def person_names(text: str) -> list[str]:

@@ -23,6 +23,7 @@ import numpy as np
 
 from qa.chunking import is_heading, sentence_spans
 from qa.conversation import REPEAT_SHARE, Said, last_answer, same_root, source_sentence, turns_to
+from qa.answering import REFUSAL
 from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
 from qa.holds import in_full, mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import AHEAD, INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
@@ -32,7 +33,6 @@ from qa.text import content_stems, pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "reader.json"
-REFUSAL = "The articles do not say."
 # The ceiling for an answer that is neither a summary nor a timeline: longer candidates are cut.
 MAX_WORDS = 80
 

@@ -3,8 +3,9 @@ learned probability that it does, and refuses when no sentence is likely enough.
 
 Each sentence of the passages is a candidate, described by a few features (how much of the
 question's meaning it carries, whether it holds the kind of thing asked for, where its passage
-ranked ...). A logistic model fitted on the development sets (`training/train_reader.py`, card in
-`qa/models/README.md`) turns the features into a probability; the threshold under which the reader
+ranked ..., how answer-like its likeliest word looks to a word tagger, the answer spotter). A logistic
+model fitted on the development sets (`training/train_reader.py`, card in `qa/models/README.md`)
+turns the features into a probability; the threshold under which the reader
 refuses was chosen on the same data. A long best candidate is cut to the few words most likely to
 hold the answer (`qa.excerpt`), round the words a fitted tagger finds likeliest to be it (`qa.tagger`).
 """
@@ -231,6 +232,28 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
     return x
 
 
+# How answer-like the likeliest word of a candidate looks to the answer spotter: a word tagger
+# (`qa.tagger`) fitted on the words of every candidate, those that hold no answer too. The sentence
+# scorer reads these beside FEATURES: a sentence that repeats the question's words but holds nothing
+# that answers it (the question restated) spots no answer word.
+SPOTTED = (
+    "answer_word",  # the probability of the candidate's likeliest answer word
+    "answer_word_vs_best",  # ... less the best of all the candidates'
+)
+SENTENCE_FEATURES = FEATURES + SPOTTED
+
+
+def spotted(likeliest: np.ndarray) -> np.ndarray:
+    """SPOTTED of each candidate, from the probability of its likeliest answer word.
+
+    >>> spotted(np.array([0.75, 0.25])).tolist()
+    [[0.75, 0.0], [0.25, -0.5]]
+    """
+    if not len(likeliest):
+        return np.zeros((0, len(SPOTTED)))
+    return np.c_[likeliest, likeliest - likeliest.max()]
+
+
 QUESTION_FEATURES = (
     "best",  # log-odds of the best candidate
     "margin",  # its probability minus the second best's
@@ -281,10 +304,11 @@ class Logistic:
 
 @dataclass(frozen=True)
 class ReaderModel:
-    """The sentence scorer, the answerability model, the excerpt scorer, the word tagger it reads and
-    the four numbers chosen with them."""
+    """The sentence scorer with the answer spotter it reads, the answerability model, the excerpt
+    scorer with the word tagger it reads, and the four numbers chosen with them."""
 
-    sentence: Logistic  # P(this candidate holds the answer)
+    sentence: Logistic  # P(this candidate holds the answer), from SENTENCE_FEATURES
+    spotter: WordTagger  # P(this word of any candidate is part of the answer), for SPOTTED
     answerable: Logistic  # P(the articles answer the question), from QUESTION_FEATURES
     window: Logistic  # P(this window of a long candidate holds the answer), from WINDOW_FEATURES
     tagger: WordTagger  # P(this word of a sentence is part of the answer), from qa.tagger.word_features
@@ -298,9 +322,10 @@ class ReaderModel:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         parts = {name: Logistic.from_dict(data[name]) for name in ("sentence", "answerable", "window")}
         if (parts["sentence"].features, parts["answerable"].features, parts["window"].features) != (
-                FEATURES, QUESTION_FEATURES, WINDOW_FEATURES):
+                SENTENCE_FEATURES, QUESTION_FEATURES, WINDOW_FEATURES) or "spotter" not in data:
             raise ValueError(f"{path} was fitted on other features; rebuild it with training/train_reader.py")
-        return cls(**parts, tagger=WordTagger.from_dict(data["tagger"]), refuse_below=float(data["refuse_below"]),
+        return cls(**parts, spotter=WordTagger.from_dict(data["spotter"]), tagger=WordTagger.from_dict(data["tagger"]),
+                   refuse_below=float(data["refuse_below"]),
                    words_free=int(data["words_free"]), words_cost=float(data["words_cost"]), cut_above=float(data["cut_above"]))
 
     def worth(self, probability: float, n_words: int) -> float:
@@ -512,7 +537,7 @@ class ExtractiveReader:
             cands += [c for c in every if c.text not in given and of_person(c, ask.person)]
         if not cands:
             return [], 0.0
-        x = features(ask, evidence, cands, self.k, self.fetch_k)
+        x = np.c_[features(ask, evidence, cands, self.k, self.fetch_k), spotted(self.likeliest_words(cands, ask, evidence))]
         probs = self.model.sentence.probability(x)
         for c, p in zip(cands, probs):
             c.probability = float(p)
@@ -528,6 +553,13 @@ class ExtractiveReader:
                 return ahead[:told], max(answerable, self.model.refuse_below)
             ranked = ahead or ranked
         return ranked, answerable
+
+    def likeliest_words(self, cands: Sequence[Candidate], ask: Ask, evidence: Evidence) -> np.ndarray:
+        """The answer spotter's probability of each candidate's likeliest answer word."""
+        weights, known = dict(evidence.weights), set(evidence.known)
+        return np.array([
+            self.model.spotter.probability(word_features(c.text, ask.question, weights, ask.kind.answer_type, known))
+            .max(initial=0.0) for c in cands])
 
     def answer_words(self, text: str, ask: Ask, evidence: Evidence) -> tuple[np.ndarray, dict[str, float], set[str]]:
         """Each word's probability of being part of the answer (`qa.tagger`), with the question's

@@ -3,7 +3,7 @@ no embedding model or store needed)."""
 
 from qa.answering import Specialists
 from qa.questions import answer_type, conversation_context, is_follow_up
-from qa.reader import ExtractiveReader
+from qa.reader import ExtractiveReader, candidates
 from qa.retrieval import diversify, reciprocal_rank_fusion
 from qa.spelling import Speller
 from qa.types import Chunk, Passage, Turn
@@ -325,3 +325,18 @@ def test_a_misspelt_word_is_read_as_the_articles_write_it_and_a_name_only_as_a_n
     assert said == ()
     said = assistant.retriever.evidence(assistant.read("Did the team play bettar in Seoul?")).corrections
     assert [(c.asked, c.read_as) for c in said] == [("bettar", "better")]
+
+
+def test_the_answer_spotter_tells_the_answer_from_the_question_restated():
+    # The first sentence repeats the question's words and names no chain; the second names it.
+    text = ("The country's largest cinema chain announced plans on Monday to price tickets by seat location. "
+            "Moviegoers may soon pay extra for a good seat at Northlight Cinemas, the chain said.")
+    chunk = Chunk(id="s", source="s.txt", text=text, start=0, end=len(text))
+    ask, evidence = ask_and_evidence("Which cinema chain announced plans to price tickets by seat location?",
+                                     [Passage(chunk, 1.0)])
+    reader = ExtractiveReader()
+    singles = [c for c in candidates(evidence.passages) if c.sentences == 1]
+    restated, answering = reader.likeliest_words(singles, ask, evidence)
+    assert answering > restated
+    draft = Specialists(reader).answer(ask, evidence)
+    assert "Northlight" in draft.text

@@ -6,9 +6,10 @@ For every question of the sets, the real retriever fetches the passages (each se
 built once under --stores), every sentence of them becomes a candidate with the reader's FEATURES,
 and a candidate is labelled 1 when it contains a gold answer (the evaluation's own matching). Questions
 are split by a hash of their id: 70 % to fit on, 30 % held back. On the 70 %: a logistic regression
-scores candidates, a second says whether the question is answered at all, a sparse third tags the
-words of a sentence that are the answer (`qa.tagger`), a fourth scores the windows of a long candidate
-(`qa.excerpt`), and the policy's numbers (refuse under, cost per word, cut over) are chosen; the metrics of both splits are printed and written into the model card. Nothing from the sets is written
+scores candidates (reading, beside their features, how answer-like the likeliest word of each looks
+to a word tagger fitted on every candidate's words, the answer spotter), a second says whether the
+question is answered at all, a sparse third tags the words of a sentence that are the answer
+(`qa.tagger`), a fourth scores the windows of a long candidate (`qa.excerpt`), and the policy's numbers (refuse under, cost per word, cut over) are chosen; the metrics of both splits are printed and written into the model card. Nothing from the sets is written
 into the repository but the fitted numbers.
 """
 
@@ -35,7 +36,8 @@ from qa.eval.metrics import contains  # noqa: E402
 from qa.questions import classify, conversation_context  # noqa: E402
 from qa.excerpt import (WINDOW_FEATURES, WINDOW_WORDS, best_window, token_spans, window_features,  # noqa: E402
                         with_ellipses)
-from qa.reader import FEATURES, MAX_WORDS, MODEL_PATH, QUESTION_FEATURES, Logistic, candidates, features  # noqa: E402
+from qa.reader import (FEATURES, MAX_WORDS, MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, Logistic,  # noqa: E402
+                       candidates, features, spotted)
 from qa.tagger import WordTagger, word_features  # noqa: E402
 from qa.types import Ask, Turn  # noqa: E402
 
@@ -267,9 +269,10 @@ def word_labels(item: Item, text: str) -> np.ndarray:
 WORD_MIN_QUESTIONS, WORD_C = 20, 0.1
 
 
-def fit_tagger(items: list[Item]) -> dict:
+def fit_tagger(items: list[Item], negatives: bool = False) -> dict:
     """The word tagger, as the dict `qa.tagger.WordTagger.from_dict` reads: fitted on the words of every
-    candidate that holds the answer, labelled by `word_labels`."""
+    candidate that holds the answer, labelled by `word_labels`; with `negatives`, on the words of every
+    other candidate too, labelled 0 (the answer spotter, which tells candidates apart)."""
     from collections import Counter
 
     from sklearn.feature_extraction import DictVectorizer
@@ -280,10 +283,10 @@ def fit_tagger(items: list[Item]) -> dict:
         features_of_item = set()
         for text in item.texts:
             y = word_labels(item, text) if holds(item, text) else np.zeros(0)
-            if y.any():
+            if y.any() or (negatives and not holds(item, text)):
                 found = word_features(text, item.question, item.weights, item.answer_type, set(item.known))
                 rows += found
-                labels.append(y)
+                labels.append(y if len(y) else np.zeros(len(found)))
                 features_of_item.update(k for row in found for k in row)
         seen.update(features_of_item)
     rows = [{k: v for k, v in row.items() if seen[k] >= WORD_MIN_QUESTIONS} for row in rows]
@@ -291,6 +294,14 @@ def fit_tagger(items: list[Item]) -> dict:
     model = LogisticRegression(C=WORD_C, max_iter=3000).fit(vectorizer.fit_transform(rows), np.concatenate(labels))
     weights = {name: round(float(w), 6) for name, w in zip(vectorizer.feature_names_, model.coef_[0]) if w}
     return {"weights": dict(sorted(weights.items())), "intercept": round(float(model.intercept_[0]), 6)}
+
+
+def with_spotted(item: Item, spotter: dict) -> Item:
+    """The item with the SPOTTED columns beside its FEATURES, from the answer spotter given."""
+    from dataclasses import replace
+
+    likeliest = np.array([word_probability(item, text, spotter).max(initial=0.0) for text in item.texts])
+    return replace(item, x=np.c_[item.x, spotted(likeliest)] if len(item.y) else item.x)
 
 
 def outcome(s: Scored, policy: Policy) -> tuple[bool, bool, int]:
@@ -409,15 +420,20 @@ def choose_policy(scored: list[Scored]) -> Policy:
 
 CARD = """# The offline reader's model (`reader.json`)
 
-Four logistic regressions and four numbers, fitted by `training/train_reader.py` and read by
+Five logistic regressions and four numbers, fitted by `training/train_reader.py` and read by
 `qa/reader.py` (numpy only at run time).
 
 - **Sentence scorer** — P(a sentence of the retrieved passages contains the answer), from the
   features `qa.reader.FEATURES` (IDF-weighted overlap of the question with the sentence, its neighbours,
   its passage and the article's title; whether it holds a new thing of the asked type — a figure, a
   date, a person — or a name other retrieved sentences repeat; the passage's dense, BM25 and fused
-  ranks; the share of the question's weight carried by words no article uses ...). Candidates are
-  single sentences and adjacent pairs.
+  ranks; the share of the question's weight carried by words no article uses ...) and `qa.reader.SPOTTED`
+  (the answer spotter's probability of the sentence's likeliest answer word, and that less the best
+  sentence's). Candidates are single sentences and adjacent pairs.
+- **Answer spotter** — P(a word of any candidate is part of the answer): the word tagger below, fitted
+  on the words of every candidate of the sets' own questions, a word labelled 0 in a candidate that
+  holds no answer ({spotter_features} features with weights). A fitting question's spotter columns come
+  from a spotter fitted on the other half of the questions.
 - **Answerability** — P(the articles answer the question at all), from `qa.reader.QUESTION_FEATURES`
   (the best sentence's log-odds and overlap, its passage's overlap, unknown words, type found).
 - **Word tagger** — P(a word of the chosen candidate is part of the answer), from the named features of
@@ -476,7 +492,8 @@ def card(model: dict) -> str:
     return CARD.format(refuse_below=model["refuse_below"], cut_above=model["cut_above"],
                        words_free=model["words_free"], words_cost=model["words_cost"],
                        window_words=WINDOW_WORDS, max_words=MAX_WORDS, data=data,
-                       tagger_features=len(model["tagger"]["weights"]), min_count=WORD_MIN_QUESTIONS, tagger_c=WORD_C,
+                       tagger_features=len(model["tagger"]["weights"]),
+                       spotter_features=len(model["spotter"]["weights"]), min_count=WORD_MIN_QUESTIONS, tagger_c=WORD_C,
                        table="\n".join(rows))
 
 
@@ -497,9 +514,18 @@ def main(argv: list[str] | None = None) -> int:
             import pickle
 
             args.cache.write_bytes(pickle.dumps(items))
+    # The answer spotter learns from the candidates of the sets' own questions: an off-topic question's
+    # candidates are about something else and hold no answer-like word the question asks for. A fitting
+    # question's SPOTTED columns come from a spotter fitted on the other half of the questions, as the
+    # reader gets them on questions it never saw.
+    on_topic = [i for i in items if not i.held_back and i.set_name in SETS]
+    spotter = fit_tagger(on_topic, negatives=True)
+    spotters = {f: fit_tagger([i for i in on_topic if half(i.qid) != f], negatives=True) for f in (0, 1)}
+    items = [with_spotted(i, spotter if i.held_back else spotters[half(i.qid)]) for i in items]
     fitting = [i for i in items if not i.held_back]
     with_candidates = [i for i in fitting if len(i.y)]
-    sentence = logistic(np.vstack([i.x for i in with_candidates]), np.concatenate([i.y for i in with_candidates]), FEATURES)
+    sentence = logistic(np.vstack([i.x for i in with_candidates]), np.concatenate([i.y for i in with_candidates]),
+                        SENTENCE_FEATURES)
     fitted = score_items(with_candidates, sentence, None)
     rows = [question_row(s.item, s.p) for s in fitted]
     answerable = logistic(np.vstack(rows), np.array([s.item.answerable for s in fitted], dtype=float),
@@ -523,6 +549,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     model = {
         "sentence": sentence,
+        "spotter": spotter,
         "answerable": answerable,
         "tagger": tagger,
         "window": window,

@@ -102,6 +102,14 @@ NOT_PERSON = frozenset(
     department bank institute university association federation republic state states kingdom nations
     region province city north south east west central""".split()
 )
+# Nouns for a person by role or kin: "Which minister ...?" and "What is the name of the singer who ...?"
+# ask for a person; "What is the name of the storm?" asks for a name of something else.
+PERSON_NOUNS = frozenset(
+    "official leader minister ambassador spokesperson spokesman spokeswoman chief general commander envoy "
+    "diplomat lawmaker person president actor actress singer player coach author director ceo musician "
+    "rapper writer inventor scientist founder manager producer man woman boy girl son daughter wife husband "
+    "partner brother sister father mother uncle aunt student character".split()
+)
 # Particles inside personal names ("Ursula von der Leyen", "Abu Bakr al-Baghdadi").
 NAME_PARTICLES = "von|van|der|de|da|di|del|la|le|al|bin|ibn"
 # A figure of money is not a count of things: "billions of dollars of tanks" says nothing of how many.

@@ -33,6 +33,7 @@ from qa.lexicon import (
     NAME_PARTICLES,
     NEXT_Q,
     NOT_PERSON,
+    PERSON_NOUNS,
     PRONOUNS,
     QUANTITY_Q,
     QUESTION_WORDS,
@@ -69,6 +70,22 @@ class QuestionKind:
         return self.answer_type in TYPED
 
 
+def named_by(text: str) -> list[str]:
+    """The words of the noun phrase `text` opens, up to its first function word.
+
+    >>> named_by("the country variety show hosted by the singer"), named_by("his uncle, a physicist")
+    (['country', 'variety', 'show', 'hosted'], ['uncle'])
+    """
+    found = []
+    for word in (w.lower() for w in words(text)):
+        if word in STOPWORDS:
+            if found:
+                break
+            continue
+        found.append(word)
+    return found
+
+
 def answer_type(question: str) -> AnswerType | None:
     """What kind of thing the question asks for, judged from its leading question word.
 
@@ -76,6 +93,8 @@ def answer_type(question: str) -> AnswerType | None:
     ['number', 'date', 'name', 'speech', 'reason']
     >>> [answer_type(q) for q in ["Which foreign leader had he met?", "How old is he?", "Where did they meet?"]]
     ['person', 'age', 'place']
+    >>> answer_type("What is the name of the storm?"), answer_type("What is the name of the singer who won?")
+    ('name', 'person')
     >>> answer_type("What happens next?")
     'next'
     """
@@ -95,12 +114,14 @@ def answer_type(question: str) -> AnswerType | None:
         return "duration"
     if wh == "when" or re.match(r"(what|which) (day|date|year|month|time)\b", rest):
         return "date"
+    named = re.search(r"\bname of (.*)", rest)
+    if named:  # "What is the name of the singer who ...?" asks for a person, "... of the storm?" for a name
+        return "person" if PERSON_NOUNS & set(named_by(named.group(1))) else "name"
     if re.match(r"(what|how) (did|does|do|has|have|had|was|is|will|would) .*\b(say|respond|react|reply|state|tell|warn|claim|"
                 r"announce|describe)\b", rest) or re.match(r"what was .*(response|reaction|statement)\b", rest):
         return "speech"
-    if re.match(r"what is the name\b|(what|which) ([\w.]+ )?(official|leader|minister|ambassador|spokesperson|"
-                r"spokesman|spokeswoman|chief|general|commander|envoy|diplomat|lawmaker|person|president|"
-                r"actor|actress|singer|player|coach|author|director|ceo)\b", rest) or re.search(r"\bname of\b", rest):
+    asked = re.match(r"(?:what|which) ([\w.]+)(?: (\w+))?", rest)  # "Which leader ...", "Which U.S. official ..."
+    if asked and PERSON_NOUNS & set(asked.groups()):
         return "person"
     if wh == "where" or re.match(r"(what|which|in which|in what) (country|city|state|town|place|region|nation)\b", rest):
         return "place"

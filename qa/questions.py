@@ -70,6 +70,35 @@ class QuestionKind:
         return self.answer_type in TYPED
 
 
+# The longest thing offered in the choice questions of the dev sets is five words ("Everson v. Board of
+# Education"); an "or" with more on either side joins clauses ("online or offline systems in ...").
+MAX_OPTION_WORDS = 6
+
+
+def options(question: str) -> tuple[str, str] | None:
+    """The two things a question offers to choose between ("Which came first, A or B?"), or None.
+    With no comma before the first, it is as many words as the second.
+
+    >>> options("Which was released first, Cave of Dreams or Call Me Lucky?")
+    ('Cave of Dreams', 'Call Me Lucky')
+    >>> options("Who sang higher Daryl Hall or Steven Tyler?"), options("Which rebel, Ann Lee or Bo Ray, fled?")
+    (('Daryl Hall', 'Steven Tyler'), ('Ann Lee', 'Bo Ray'))
+    >>> options("Did he found ValuJet or which other airline?") is None
+    True
+    """
+    m = re.search(r"^(.*)\bor\s+([^,?]+)", question.strip())
+    if not m or not QUESTION_WORDS & {w.lower() for w in words(m.group(1))}:
+        return None
+    second = m.group(2).strip()
+    before = m.group(1).rstrip(" ,:")
+    first = re.split(r"[,:(]", before)[-1].strip()
+    if not first or len(first.split()) > len(second.split()) + 2:
+        first = " ".join(before.split()[-len(second.split()):])
+    if any(QUESTION_WORDS & {w.lower() for w in words(o)} or len(o.split()) > MAX_OPTION_WORDS for o in (first, second)):
+        return None
+    return first, second
+
+
 def named_by(text: str) -> list[str]:
     """The words of the noun phrase `text` opens, up to its first function word.
 

@@ -28,7 +28,7 @@ from qa.answering import REFUSAL
 from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
 from qa.holds import in_full, mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import AHEAD, INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
-from qa.questions import person_names
+from qa.questions import options, person_names
 from qa.tagger import WordTagger, likeliest_in, word_features
 from qa.text import content_stems, pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
@@ -495,6 +495,21 @@ def what_comes_next(ranked: Sequence[Candidate], ask: Ask, passages: Sequence[Pa
     return told + [c for c in future if c not in told], len(told)
 
 
+def offered_spans(question: str, text: str) -> list[tuple[int, int]]:
+    """Where `text` names the things a choice question offers ("Which came first, A or B?").
+
+    >>> offered_spans("Which opened first, the Ark or Lumen?", "Lumen opened in 1990; the ark in 1985.")
+    [(26, 29), (0, 5)]
+    """
+    found = []
+    for option in options(question) or ():
+        bare = re.sub(r"^(?:the|a|an)\s+", "", option.strip("\"“”'‘’ "), flags=re.I)
+        m = re.search(rf"\b{re.escape(bare)}", text, re.I) if bare else None
+        if m:
+            found.append(m.span())
+    return found
+
+
 def refusal(question: str, unknown: Sequence[str]) -> str:
     """The refusal, naming the names the question uses and no article does (the likely reason).
 
@@ -600,9 +615,12 @@ class ExtractiveReader:
             shown = in_full(shown, f"{chunk.title or ''}\n{chunk.text[: start + a]}")
         citation = Citation.of(1, chunk, start + a, start + b)
         spans = []
-        if ask.kind.answer_type not in {None, "speech", "reason", "next"}:
-            # Of the things of the asked type the answer holds, the one the tagger finds likeliest.
-            found = [(x, y) for x, y in typed_spans(text, ask.kind.answer_type, evidence.known) if a <= x and y <= b]
+        offered = offered_spans(ask.question, text)
+        if offered or ask.kind.answer_type not in {None, "speech", "reason", "next"}:
+            # Of the things offered ("A or B?"), or else of the asked type, the answer holds, the one the
+            # tagger finds likeliest.
+            found = [(x, y) for x, y in offered or typed_spans(text, ask.kind.answer_type, evidence.known)
+                     if a <= x and y <= b]
             if found:
                 x, y = max(found, key=lambda span: likeliest_in(text, word_p, *span))
                 spans.append(Span(1, start + x, start + y, text[x:y]))

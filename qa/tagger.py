@@ -20,6 +20,7 @@ import numpy as np
 from qa.excerpt import token_spans
 from qa.holds import new_figures, new_names, typed_spans
 from qa.lexicon import ASKED_NOUN, ASKING, STOPWORDS
+from qa.questions import options
 from qa.text import stem, words
 
 
@@ -70,7 +71,10 @@ def word_features(text: str, question: str, weights: Mapping[str, float], answer
     spans = token_spans(text)
     raw = [text[a:b] for a, b in spans]
     bare = [re.sub(r"^\W+|\W+$", "", w).lower() for w in raw]
-    asked = [bool({stem(w) for w in words(r)} & weights.keys()) for r in raw]
+    stems_of = [{stem(w) for w in words(r)} for r in raw]
+    asked = [bool(found & weights.keys()) for found in stems_of]
+    # "Which came first, A or B?" is answered by A or B: words of the question, yet the answer.
+    offered = {stem(w) for o in options(question) or () for w in words(o) if w.lower() not in STOPWORDS}
 
     def covered(found: list[tuple[int, int]]) -> list[bool]:
         return [any(x < b and a < y for x, y in found) for a, b in spans]
@@ -91,6 +95,7 @@ def word_features(text: str, question: str, weights: Mapping[str, float], answer
         f = {
             f"shape={shape}": True, f"{kind}|{shape}": True, f"{wants}|{shape}": True,
             "asked": asked[i], "stopword": bare[i] in STOPWORDS,
+            "offered": bool(stems_of[i] & offered), f"{wants}|offered": bool(stems_of[i] & offered),
             "typed": typed[i], f"{kind}|typed": typed[i],
             "name": names[i], f"{wants}|name": names[i], "figure": figures[i], f"{wants}|figure": figures[i],
             "after_asked=" + _distance(i - before if before is not None else None): True,

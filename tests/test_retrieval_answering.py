@@ -340,3 +340,16 @@ def test_the_answer_spotter_tells_the_answer_from_the_question_restated():
     assert answering > restated
     draft = Specialists(reader).answer(ask, evidence)
     assert "Northlight" in draft.text
+
+
+def test_a_choice_question_is_answered_with_one_of_the_things_it_offers():
+    from qa.tagger import word_features
+
+    text = ("Saltmarsh is a band formed in Leeds in 1997 whose songs are about the sea. "
+            "Greyfield is a painter from Bristol who works in oil.")
+    question = "Which is a band, Greyfield or Saltmarsh?"
+    rows = word_features(text, question, {"band": 1.0, "greyfield": 1.0, "saltmarsh": 1.0}, "name", set())
+    assert "offered" in rows[0] and "offered" not in rows[2]  # "Saltmarsh" is offered, "a" is not
+    chunk = Chunk(id="c", source="c.txt", text=text, start=0, end=len(text))
+    draft = Specialists(ExtractiveReader()).answer(*ask_and_evidence(question, [Passage(chunk, 1.0)]))
+    assert draft.spans and draft.spans[0].text in {"Greyfield", "Saltmarsh"}

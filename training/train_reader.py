@@ -439,7 +439,7 @@ Five logistic regressions and four numbers, fitted by `training/train_reader.py`
 - **Word tagger** — P(a word of the chosen candidate is part of the answer), from the named features of
   `qa.tagger.word_features`: the word's shape (figure, capitalised, lower case) crossed with what the
   question asks ("who", "how many", the asked type), whether it is a new name, figure or thing of the
-  asked type, its distance in words from the question's words and from the noun a "which" question
+  asked type or one of the things a choice question offers ("A or B?"), its distance in words from the question's words and from the noun a "which" question
   names, and the words beside it. {tagger_features} features with weights: a feature met around the
   answers of fewer than {min_count} fitting questions has none (C = {tagger_c}). Fitted on every word of
   the candidates that hold the answer, a word labelled 1 inside the answer.

@@ -310,6 +310,8 @@ def person_names(text: str) -> list[str]:
     ['Dupont']
     >>> person_names("They saw Lee win at the Trials. The Kremlin said Ann Lee won.")
     ['Lee', 'Ann Lee']
+    >>> person_names("Pope Leo's Africa tour began.")
+    ['Pope Leo']
     """
     names = []
     for start, run in name_runs(text):
@@ -317,7 +319,9 @@ def person_names(text: str) -> list[str]:
         while parts and (parts[0].lower() in STOPWORDS or parts[0].lower() in QUESTION_WORDS):
             parts = parts[1:]
         parts = [p.rstrip(".,’'") for p in parts]
-        parts = [p[:-2] if p.endswith(("'s", "’s")) else p for p in parts]
+        # A possessive ends the name: "Pope Leo's Africa tour" names Pope Leo, not "Pope Leo Africa".
+        owner = next((k for k, p in enumerate(parts) if p.endswith(("'s", "’s"))), len(parts))
+        parts = [p[:-2] if p.endswith(("'s", "’s")) else p for p in parts[: owner + 1]]
         if not parts or any(p.lower() in NOT_PERSON or p.lower() in DATE_WORDS or p.lower() in STOPWORDS
                             for p in parts):
             continue

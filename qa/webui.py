@@ -19,7 +19,7 @@ import re
 import time
 from typing import Callable, Iterable, Iterator
 
-from qa.chunking import sentence_spans
+from qa.collection import derived_title
 from qa.store import StoredArticle
 from qa.types import Answer, Citation, Passage
 
@@ -34,7 +34,6 @@ REFUSAL_LEAD = "No answer in the articles."
 ERROR_LEAD = "⚠ Could not answer:"
 EMPTY_QUESTION = "Type a question first, or click one of the examples."
 EMPTY_PANEL = "The passages each answer cites show here. Click an answer, or one of its [n], to see its sources."
-TITLE_CHARS = 90  # a derived title longer than this is cut at a word (about one line of the list)
 
 # Streaming: the offline answerer makes its whole answer at once, so its words arrive together and
 # the browser would draw them in one lump. A short pause between words that arrive faster than this
@@ -171,26 +170,12 @@ def paced(
 
 
 # --- articles and the collection ----------------------------------------------------------
-def derived_title(opening: str, limit: int = TITLE_CHARS) -> str | None:
-    """A title for an article that has none: its first sentence, cut at a word to `limit` characters.
-
-    >>> derived_title("South Korea voiced serious concern on Friday. More text.")
-    'South Korea voiced serious concern on Friday.'
-    >>> derived_title("One two three four five six", limit=12)
-    'One two…'
-    """
-    spans = sentence_spans(opening)
-    if not spans:
-        return None
-    sentence = opening[slice(*spans[0])]
-    if len(sentence) <= limit:
-        return sentence
-    return sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:–-— ") + "…"
-
-
 def article_title(article: StoredArticle) -> str:
-    """The title to show: the stored one, else one derived from the first sentence, else the file name."""
-    return article.title or derived_title(article.opening) or article.source
+    """The title to show: the stored one, else the one its citations show (`qa.collection.derived_title`,
+    from the first sentence), else the file name."""
+    if article.title:
+        return article.title
+    return derived_title(article.opening) if article.opening.strip() else article.source
 
 
 def titles_of(articles: Iterable[StoredArticle]) -> dict[str, str]:

@@ -70,8 +70,9 @@ class QuestionKind:
         return self.answer_type in TYPED
 
 
-# The longest thing offered in the choice questions of the dev sets is five words ("Everson v. Board of
-# Education"); an "or" with more on either side joins clauses ("online or offline systems in ...").
+# The things offered by the dev sets' choice questions whose answer is one of them run to six words
+# ("the University of Texas at Austin"); an "or" with more on either side joins clauses ("online or
+# offline systems in Hong Kong replaced ...").
 MAX_OPTION_WORDS = 6
 
 

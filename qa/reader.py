@@ -552,7 +552,9 @@ class ExtractiveReader:
             cands += [c for c in every if c.text not in given and of_person(c, ask.person)]
         if not cands:
             return [], 0.0
-        x = np.c_[features(ask, evidence, cands, self.k, self.fetch_k), spotted(self.likeliest_words(cands, ask, evidence))]
+        likeliest = self.model.spotter.likeliest([c.text for c in cands], ask.question, dict(evidence.weights),
+                                                 ask.kind.answer_type, set(evidence.known))
+        x = np.c_[features(ask, evidence, cands, self.k, self.fetch_k), spotted(likeliest)]
         probs = self.model.sentence.probability(x)
         for c, p in zip(cands, probs):
             c.probability = float(p)
@@ -568,13 +570,6 @@ class ExtractiveReader:
                 return ahead[:told], max(answerable, self.model.refuse_below)
             ranked = ahead or ranked
         return ranked, answerable
-
-    def likeliest_words(self, cands: Sequence[Candidate], ask: Ask, evidence: Evidence) -> np.ndarray:
-        """The answer spotter's probability of each candidate's likeliest answer word."""
-        weights, known = dict(evidence.weights), set(evidence.known)
-        return np.array([
-            self.model.spotter.probability(word_features(c.text, ask.question, weights, ask.kind.answer_type, known))
-            .max(initial=0.0) for c in cands])
 
     def answer_words(self, text: str, ask: Ask, evidence: Evidence) -> tuple[np.ndarray, dict[str, float], set[str]]:
         """Each word's probability of being part of the answer (`qa.tagger`), with the question's

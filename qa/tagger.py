@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -128,6 +128,12 @@ class WordTagger:
     def probability(self, rows: list[dict[str, float]]) -> np.ndarray:
         z = np.array([sum(self.weights.get(k, 0.0) * v for k, v in row.items()) for row in rows]) + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
+
+    def likeliest(self, texts: Sequence[str], question: str, weights: Mapping[str, float], answer_type: str | None,
+                  known: set[str]) -> np.ndarray:
+        """The probability of each text's likeliest answer word (0 for a text without words)."""
+        return np.array([self.probability(word_features(text, question, weights, answer_type, known)).max(initial=0.0)
+                         for text in texts])
 
 
 def likeliest_in(text: str, word_p: np.ndarray, start: int, end: int) -> float:

@@ -335,8 +335,9 @@ def test_the_answer_spotter_tells_the_answer_from_the_question_restated():
     ask, evidence = ask_and_evidence("Which cinema chain announced plans to price tickets by seat location?",
                                      [Passage(chunk, 1.0)])
     reader = ExtractiveReader()
-    singles = [c for c in candidates(evidence.passages) if c.sentences == 1]
-    restated, answering = reader.likeliest_words(singles, ask, evidence)
+    singles = [c.text for c in candidates(evidence.passages) if c.sentences == 1]
+    restated, answering = reader.model.spotter.likeliest(singles, ask.question, dict(evidence.weights),
+                                                         ask.kind.answer_type, set(evidence.known))
     assert answering > restated
     draft = Specialists(reader).answer(ask, evidence)
     assert "Northlight" in draft.text

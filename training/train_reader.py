@@ -300,7 +300,8 @@ def with_spotted(item: Item, spotter: dict) -> Item:
     """The item with the SPOTTED columns beside its FEATURES, from the answer spotter given."""
     from dataclasses import replace
 
-    likeliest = np.array([word_probability(item, text, spotter).max(initial=0.0) for text in item.texts])
+    likeliest = WordTagger.from_dict(spotter).likeliest(item.texts, item.question, item.weights, item.answer_type,
+                                                         set(item.known))
     return replace(item, x=np.c_[item.x, spotted(likeliest)] if len(item.y) else item.x)
 
 

@@ -177,6 +177,8 @@ def in_full(text: str, before: str) -> str:
     ("Brady and Tom Brady's team won.", 'Brady won.')
     >>> in_full("Brady said Brady won.", "Tom Brady played.")
     '[Tom] Brady said Brady won.'
+    >>> in_full("The Knicks won.", "New York Knicks fans waited.")  # "The" runs into no name
+    'The [New York] Knicks won.'
     """
     full = {}
     for name in person_names(before):
@@ -195,7 +197,8 @@ def in_full(text: str, before: str) -> str:
         if not rest or word in at.values() or f"{rest} {word}" in text:
             continue
         # Alone: no capitalised word runs into it or out of it ("Washington D.C.", "Tom Brady").
-        if re.search(r"[A-Z][\w’'.-]*\s+$", text[: m.start()]) or _RUN_ON.match(text, m.end()).group():
+        ahead = re.search(r"([A-Z][\w’'.-]*)\s+$", text[: m.start()])
+        if ahead and ahead.group(1).lower() not in STOPWORDS or _RUN_ON.match(text, m.end()).group():
             continue
         at[m.start()] = word
     for start in sorted(at, reverse=True):

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import re
 
-from qa.lexicon import (AGE, AHEAD, DATE_WORDS, DURATION, MONEY, NAME_TITLES, NUMBER_WORDS, REASON, SPEECH_VERBS,
-                        STOPWORDS)
+from qa.lexicon import (AGE, AHEAD, DATE_WORDS, DURATION, MONEY, NAME_QUALIFIERS, NAME_TITLES, NUMBER_WORDS,
+                        PREPOSITIONS, REASON, SAID_INVERTED, SPEECH_VERBS, STOPWORDS)
 from qa.questions import person_names
 from qa.text import stem
 
@@ -104,6 +104,8 @@ def mentions(text: str, person: str, before: str = "") -> bool:
     False
     >>> mentions("After meeting Duda, Yoon spoke.", "Andrzej Duda"), mentions("Minister Kim Yong-hyun spoke.", "Kim Yong-hyun")
     (True, True)
+    >>> mentions("South Ruritania pledged aid.", "North Ruritania"), mentions("Ruritania pledged aid.", "North Ruritania")
+    (False, True)
     """
     names = [stem(w) for w in _NAME_WORD.findall(person)]
     parts, first = set(names), names[0] if len(names) > 1 else None
@@ -113,6 +115,10 @@ def mentions(text: str, person: str, before: str = "") -> bool:
         # A name runs on across spaces only: every capitalised word that follows must be the person's.
         after = _NAME_WORD.findall(_RUN_ON.match(text, m.end()).group())
         if not all(stem(w) in parts for w in after):
+            continue
+        # ... and a qualifier said right before it makes it another name: "South Korea" is no "North Korea".
+        ahead = re.search(r"([A-Z][a-z]+) +$", text[: m.start()])
+        if ahead and ahead.group(1).lower() in NAME_QUALIFIERS and stem(ahead.group(1)) not in parts:
             continue
         if not after and stem(m.group()) == first:  # "Kim" of "Kim Jong Gyu": a family name said first
             named = [_NAME_WORD.findall(x.group(1)) for x in re.finditer(rf"\b{re.escape(m.group())}({_RUN_ON.pattern})", before)]
@@ -137,13 +143,15 @@ def speaks(sentence: str, person: str, reach: int = 6) -> bool:
     False
     >>> speaks("“We will act,” said Jean Dupont, the envoy.", "Jean Dupont")
     True
+    >>> speaks("Rome accused Jean Dupont of lying.", "Jean Dupont"), speaks("A pact with Dupont promising aid.", "Jean Dupont")
+    (False, False)
     """
     found = list(_NAME_WORD.finditer(sentence))
     for i, m in enumerate(found):
         if stem(m.group()) not in SPEECH_STEMS:
             continue
         after = _RUN_ON.match(sentence, m.end()).group()  # "..., said Jean Dupont"
-        if after and mentions(after.strip(), person):
+        if after and m.group().lower() in SAID_INVERTED and mentions(after.strip(), person):
             return True
         caps = [j for j in range(i - 1, max(-1, i - reach - 1), -1) if found[j].group()[:1].isupper()]
         if not caps or re.search(r"[,;:()]", sentence[found[caps[0]].end() : m.start()]):
@@ -151,6 +159,9 @@ def speaks(sentence: str, person: str, reach: int = 6) -> bool:
         first = caps[0]
         while first > 0 and found[first - 1].group()[:1].isupper() and not sentence[found[first - 1].end() : found[first].start()].strip():
             first -= 1
+        # The object of a preposition is not the one speaking: "a treaty with Ruritania promising aid".
+        if first and found[first - 1].group().lower() in PREPOSITIONS:
+            continue
         if mentions(sentence[found[first].start() : found[caps[0]].end()], person):
             return True
     return False

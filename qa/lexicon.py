@@ -95,6 +95,11 @@ DATE_WORDS = frozenset(
     """monday tuesday wednesday thursday friday saturday sunday january february march april may june
     july august september october november december yesterday today week month year earlier later""".split()
 )
+# Verbs of speech that news writing puts before the speaker ("..., said Jean Dupont"); after any other
+# verb the name is what is spoken of ("Rome accused Jean Dupont").
+SAID_INVERTED = frozenset("said says added wrote noted told".split())
+# Prepositions: a name after one is not the subject of the verb that follows ("a pact with Rome promising aid").
+PREPOSITIONS = frozenset("with to from of by against on for about between among into toward towards at in".split())
 # Words that make a run of capitalised words an organisation or place rather than a person.
 NOT_PERSON = frozenset(
     """agency ministry council service office committee party union organization organisation company
@@ -110,6 +115,9 @@ PERSON_NOUNS = frozenset(
     "rapper writer inventor scientist founder manager producer man woman boy girl son daughter wife husband "
     "partner brother sister father mother uncle aunt student character".split()
 )
+# Words that, said before a name, make another name of it: "South Korea" is not "North Korea", nor is
+# "New York" York.
+NAME_QUALIFIERS = frozenset("north south east west northern southern eastern western new upper lower greater".split())
 # Particles inside personal names ("Ursula von der Leyen", "Abu Bakr al-Baghdadi").
 NAME_PARTICLES = "von|van|der|de|da|di|del|la|le|al|bin|ibn"
 # A figure of money is not a count of things: "billions of dollars of tanks" says nothing of how many.
@@ -304,3 +312,12 @@ ACROSS_REPORTS_Q = re.compile(
 # A figure in a clause opened by one of these is a condition or a supposition, not a report:
 # "would not remain passive if Pyongyang sent thousands of troops".
 HYPOTHETICAL = re.compile(r"\b(?:if|unless|whether|in case|suppose|supposing|hypothetically|were it to)\b", re.I)
+# Whose words a speech question asks for, when it names them bare, as the subject of its verb of speech
+# or the owner of the response: "What did the Kremlin say ...?", "How did Anna Berg respond?", "What was
+# Ruritania's response?". A name with a role after it ("Ruritania's foreign minister") is not the speaker.
+_SPEAKER_NAME = r"[A-Z][\w’'.-]*(?: [A-Z][\w’'.-]*)*"
+SPEAKER = re.compile(
+    rf"^(?i:what|how) (?i:did|does|do|will|would) (?:the )?(?P<subject>{_SPEAKER_NAME}) (?i:say|respond|react|reply|state|"
+    rf"tell|warn|claim|announce|describe)\b|^(?i:what) (?i:was|is) (?:the )?(?P<owner>{_SPEAKER_NAME})['’]s "
+    rf"(?i:response|reaction|statement|reply)\b"
+)

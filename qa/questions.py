@@ -37,6 +37,7 @@ from qa.lexicon import (
     PRONOUNS,
     QUANTITY_Q,
     QUESTION_WORDS,
+    SPEAKER,
     STOPWORDS,
     TIMELINE_Q,
 )
@@ -125,8 +126,8 @@ def answer_type(question: str) -> AnswerType | None:
     ['person', 'age', 'place']
     >>> answer_type("What is the name of the storm?"), answer_type("What is the name of the singer who won?")
     ('name', 'person')
-    >>> answer_type("What happens next?")
-    'next'
+    >>> answer_type("What happens next?"), answer_type("What is the capital of the state that holds the park?")
+    ('next', None)
     """
     if NEXT_Q.search(question):
         return "next"
@@ -147,8 +148,10 @@ def answer_type(question: str) -> AnswerType | None:
     named = re.search(r"\bname of (.*)", rest)
     if named:  # "What is the name of the singer who ...?" asks for a person, "... of the storm?" for a name
         return "person" if PERSON_NOUNS & set(named_by(named.group(1))) else "name"
-    if re.match(r"(what|how) (did|does|do|has|have|had|was|is|will|would) .*\b(say|respond|react|reply|state|tell|warn|claim|"
-                r"announce|describe)\b", rest) or re.match(r"what was .*(response|reaction|statement)\b", rest):
+    # A verb of speech after "did", "does" ...; after "is" or "was" the same word is a noun ("What is the
+    # capital of the northern state ...?" asks for a place).
+    if re.match(r"(what|how) (did|does|do|will|would) .*\b(say|respond|react|reply|state|tell|warn|claim|announce|"
+                r"describe)\b", rest) or re.match(r"what (was|is) .*(response|reaction|statement)\b", rest):
         return "speech"
     asked = re.match(r"(?:what|which) ([\w.]+)(?: (\w+))?", rest)  # "Which leader ...", "Which U.S. official ..."
     if asked and PERSON_NOUNS & set(asked.groups()):
@@ -429,6 +432,18 @@ def standalone(question: str, history: Sequence[Turn]) -> str:
     return f"{out} ({'; '.join(lent)})" if lent else out
 
 
+def speaker(question: str) -> str:
+    """Whose words the question asks for, when it names them bare ("" otherwise).
+
+    >>> speaker("What was North Ruritania's response?"), speaker("What did the Kremlin say about it?")
+    ('North Ruritania', 'Kremlin')
+    >>> speaker("What did Ruritania's foreign minister say?"), speaker("What did he say?")
+    ('', '')
+    """
+    found = SPEAKER.match(question.strip())
+    return (found.group("subject") or found.group("owner")) if found else ""
+
+
 def read_question(question: str, history: Sequence[Turn] = ()) -> "Ask":
     """The question as the answerers get it: classified on its own words, rewritten to stand alone
     when it is a follow-up, with the conversation's words for searching. The one way a question is
@@ -438,4 +453,5 @@ def read_question(question: str, history: Sequence[Turn] = ()) -> "Ask":
     turns = tuple(history)
     kind = classify(question, turns)
     return Ask(standalone(question, turns), kind, turns, conversation_context(question, turns), asked=question,
-               person=pointed_to(question, turns) or "")
+               person=pointed_to(question, turns) or "",
+               speaker=speaker(question) if kind.answer_type == "speech" and not kind.follow_up else "")

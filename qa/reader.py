@@ -441,13 +441,15 @@ def of_person(c: Candidate, person: str) -> bool:
 def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates that answer of whom a follow-up asks, when any does: "What did he say?" asks of
     the person "he" points to, so an answer (the second sentence of a pair) must mention them or say
-    "he" or "she"; "And Moscow?" asks the last question of Moscow, so an answer must name it. When none
+    "he" or "she", and "What did Seoul say?" asks for words Seoul speaks; "And Moscow?" asks the last question of Moscow, so an answer must name it. When none
     does, the articles may call them otherwise, and every candidate stays."""
     out = list(ranked)
     if ask.person:
         out = [c for c in out if of_person(c, ask.person)] or out
         if ask.kind.answer_type == "speech":  # "What did he say?": his words, not words about him
             out = [c for c in out if speaks(c.answer_text, ask.person)] or out
+    if ask.speaker:  # "What did Seoul say?": Seoul's words, not others' words about Seoul
+        out = [c for c in out if speaks(c.answer_text, ask.speaker)] or out
     turned = [stem(w) for w in turns_to(ask.asked or ask.question, ask.history)]
     if turned:
         out = [c for c in out if all(s in c.stems for s in turned)] or out
@@ -550,6 +552,10 @@ class ExtractiveReader:
             # All the passages say of the person was said already: better said again than someone else's.
             given = {c.text for c in cands}
             cands += [c for c in every if c.text not in given and of_person(c, ask.person)]
+        if ask.speaker and not any(speaks(c.answer_text, ask.speaker) for c in cands):
+            # The passages quote others: the speaker's own words may sit further down the retrieved ranking.
+            given = {c.text for c in cands}
+            cands += [c for c in candidates(evidence.pool) if c.text not in given and speaks(c.answer_text, ask.speaker)]
         if not cands:
             return [], 0.0
         likeliest = self.model.spotter.likeliest([c.text for c in cands], ask.question, dict(evidence.weights),

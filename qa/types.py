@@ -162,6 +162,7 @@ class Ask:
     context: str = ""  # what the conversation lends a follow-up ("he" -> the last answer's names)
     asked: str = ""  # the user's own words, when `question` is a follow-up rewritten to stand alone
     person: str = ""  # whom the follow-up's "he" or "she" points to, when it has one
+    speaker: str = ""  # whose words a speech question asks for, when it names them ("What did Seoul say?")
 
     @property
     def query(self) -> str:

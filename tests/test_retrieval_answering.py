@@ -354,3 +354,23 @@ def test_a_choice_question_is_answered_with_one_of_the_things_it_offers():
     chunk = Chunk(id="c", source="c.txt", text=text, start=0, end=len(text))
     draft = Specialists(ExtractiveReader()).answer(*ask_and_evidence(question, [Passage(chunk, 1.0)]))
     assert draft.spans and draft.spans[0].text in {"Greyfield", "Saltmarsh"}
+
+
+SPEAKERS = {
+    "r.txt": "The talks ended on Friday. In response, South Ruritania's president said the border would stay closed.",
+    "n.txt": "North Ruritania has denied sending troops, and its foreign minister called the reports false.",
+}
+
+
+def test_a_speech_question_is_answered_with_the_named_speakers_words():
+    from dataclasses import replace
+
+    texts = [Passage(Chunk(id=s, source=s, text=t, start=0, end=len(t)), 1.0) for s, t in SPEAKERS.items()]
+    reader = Specialists(ExtractiveReader())
+    for question in ["What was North Ruritania's response?", "How did North Ruritania respond?"]:
+        ask, evidence = ask_and_evidence(question, texts + passages())
+        assert ask.speaker == "North Ruritania"
+        assert "denied" in reader.answer(ask, evidence).text
+        # Its words are found further down the retrieved ranking when the passages quote only others.
+        shown = tuple(p for p in evidence.passages if p.chunk.source != "n.txt")
+        assert "denied" in reader.answer(ask, replace(evidence, passages=shown)).text

@@ -26,7 +26,7 @@ from qa.chunking import is_heading, sentence_spans
 from qa.conversation import REPEAT_SHARE, Said, last_answer, same_root, source_sentence, turns_to
 from qa.answering import REFUSAL
 from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
-from qa.holds import in_full, mentions, new_figures, new_names, speaks, typed_spans
+from qa.holds import SPEECH_STEMS, in_full, mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import AHEAD, INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
 from qa.questions import options, person_names
 from qa.tagger import WordTagger, likeliest_in, word_features
@@ -438,6 +438,20 @@ def of_person(c: Candidate, person: str) -> bool:
     return says_he(sentence) and (not named or mentions(named[-1], person, before))
 
 
+def in_own_words(c: Candidate, speaker: str) -> bool:
+    """Whether a candidate's answering sentence gives `speaker`'s words: they speak in it (`speaks`), or
+    "he" or "she" speaks in it right after the article named them ("Kim made it clear ... He emphasized
+    ...")."""
+    spans = sentence_spans(c.answer_text)
+    at = spans[-1][0] if spans else 0
+    sentence, before = c.answer_text[at:], c.passage.chunk.text[: c.answer_start + at]
+    if speaks(sentence, speaker):
+        return True
+    named = person_names(before)
+    return (says_he(sentence) and bool(named) and mentions(named[-1], speaker, before)
+            and any(stem(w) in SPEECH_STEMS for w in words(sentence)))
+
+
 def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates that answer of whom a follow-up asks, when any does: "What did he say?" asks of
     the person "he" points to, so an answer (the second sentence of a pair) must mention them or say
@@ -449,7 +463,7 @@ def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
         if ask.kind.answer_type == "speech":  # "What did he say?": his words, not words about him
             out = [c for c in out if speaks(c.answer_text, ask.person)] or out
     if ask.speaker:  # "What did Seoul say?": Seoul's words, not others' words about Seoul
-        out = [c for c in out if speaks(c.answer_text, ask.speaker)] or out
+        out = [c for c in out if in_own_words(c, ask.speaker)] or out
     turned = [stem(w) for w in turns_to(ask.asked or ask.question, ask.history)]
     if turned:
         out = [c for c in out if all(s in c.stems for s in turned)] or out
@@ -552,10 +566,10 @@ class ExtractiveReader:
             # All the passages say of the person was said already: better said again than someone else's.
             given = {c.text for c in cands}
             cands += [c for c in every if c.text not in given and of_person(c, ask.person)]
-        if ask.speaker and not any(speaks(c.answer_text, ask.speaker) for c in cands):
+        if ask.speaker and not any(in_own_words(c, ask.speaker) for c in cands):
             # The passages quote others: the speaker's own words may sit further down the retrieved ranking.
             given = {c.text for c in cands}
-            cands += [c for c in candidates(evidence.pool) if c.text not in given and speaks(c.answer_text, ask.speaker)]
+            cands += [c for c in candidates(evidence.pool) if c.text not in given and in_own_words(c, ask.speaker)]
         if not cands:
             return [], 0.0
         likeliest = self.model.spotter.likeliest([c.text for c in cands], ask.question, dict(evidence.weights),

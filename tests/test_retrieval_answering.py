@@ -374,3 +374,13 @@ def test_a_speech_question_is_answered_with_the_named_speakers_words():
         # Its words are found further down the retrieved ranking when the passages quote only others.
         shown = tuple(p for p in evidence.passages if p.chunk.source != "n.txt")
         assert "denied" in reader.answer(ask, replace(evidence, passages=shown)).text
+
+
+def test_a_named_speaker_speaks_as_he_or_she_right_after_being_named():
+    texts = {"o.txt": "Officials met in Oslo on Monday. Anna Berg chaired the talks with the envoy. "
+                      "She stressed that every available ship would be sent.",
+             "p.txt": "Lars Holm said on Monday that planes would be sent to Anna Berg's region within days."}
+    found = [Passage(Chunk(id=s, source=s, text=t, start=0, end=len(t)), 1.0) for s, t in texts.items()]
+    ask, evidence = ask_and_evidence("What did Anna Berg say would be sent?", found[::-1] + passages())
+    assert ask.speaker == "Anna Berg"
+    assert "every available ship" in Specialists(ExtractiveReader()).answer(ask, evidence).text

@@ -312,12 +312,15 @@ ACROSS_REPORTS_Q = re.compile(
 # A figure in a clause opened by one of these is a condition or a supposition, not a report:
 # "would not remain passive if Pyongyang sent thousands of troops".
 HYPOTHETICAL = re.compile(r"\b(?:if|unless|whether|in case|suppose|supposing|hypothetically|were it to)\b", re.I)
+# A question asking what someone said: a verb of speech after "did", "does" ... ("What did Seoul say?",
+# "How did Rome respond?"), or a noun of it after "was" or "is" ("What was Rome's response?").
+SPEECH_ASKED_VERBS = "say|respond|react|reply|state|tell|warn|claim|announce|describe"
+SPEECH_ASKED_NOUNS = "response|reaction|statement"
 # Whose words a speech question asks for, when it names them bare, as the subject of its verb of speech
 # or the owner of the response: "What did the Kremlin say ...?", "How did Anna Berg respond?", "What was
 # Ruritania's response?". A name with a role after it ("Ruritania's foreign minister") is not the speaker.
 _SPEAKER_NAME = r"[A-Z][\w’'.-]*(?: [A-Z][\w’'.-]*)*"
 SPEAKER = re.compile(
-    rf"^(?i:what|how) (?i:did|does|do|will|would) (?:the )?(?P<subject>{_SPEAKER_NAME}) (?i:say|respond|react|reply|state|"
-    rf"tell|warn|claim|announce|describe)\b|^(?i:what) (?i:was|is) (?:the )?(?P<owner>{_SPEAKER_NAME})['’]s "
-    rf"(?i:response|reaction|statement|reply)\b"
+    rf"^(?i:what|how) (?i:did|does|do|will|would) (?:the )?(?P<subject>{_SPEAKER_NAME}) (?i:{SPEECH_ASKED_VERBS})\b"
+    rf"|^(?i:what) (?i:was|is) (?:the )?(?P<owner>{_SPEAKER_NAME})['’]s (?i:{SPEECH_ASKED_NOUNS})\b"
 )

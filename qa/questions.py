@@ -38,6 +38,8 @@ from qa.lexicon import (
     QUANTITY_Q,
     QUESTION_WORDS,
     SPEAKER,
+    SPEECH_ASKED_NOUNS,
+    SPEECH_ASKED_VERBS,
     STOPWORDS,
     TIMELINE_Q,
 )
@@ -150,8 +152,8 @@ def answer_type(question: str) -> AnswerType | None:
         return "person" if PERSON_NOUNS & set(named_by(named.group(1))) else "name"
     # A verb of speech after "did", "does" ...; after "is" or "was" the same word is a noun ("What is the
     # capital of the northern state ...?" asks for a place).
-    if re.match(r"(what|how) (did|does|do|will|would) .*\b(say|respond|react|reply|state|tell|warn|claim|announce|"
-                r"describe)\b", rest) or re.match(r"what (was|is) .*(response|reaction|statement)\b", rest):
+    if re.match(rf"(what|how) (did|does|do|will|would) .*\b({SPEECH_ASKED_VERBS})\b", rest) or re.match(
+            rf"what (was|is) .*({SPEECH_ASKED_NOUNS})\b", rest):
         return "speech"
     asked = re.match(r"(?:what|which) ([\w.]+)(?: (\w+))?", rest)  # "Which leader ...", "Which U.S. official ..."
     if asked and PERSON_NOUNS & set(asked.groups()):

@@ -424,13 +424,19 @@ def says_he(text: str) -> bool:
     return any(w.lower() in PERSON_PRONOUNS for w in words(text)) and not person_names(text)
 
 
+def answering_sentence(c: Candidate) -> tuple[str, str]:
+    """A candidate's answering sentence (of a pair, the second: "a bridge and its answer") and the text
+    of its passage before it."""
+    spans = sentence_spans(c.answer_text)
+    at = spans[-1][0] if spans else 0
+    return c.answer_text[at:], c.passage.chunk.text[: c.answer_start + at]
+
+
 def of_person(c: Candidate, person: str) -> bool:
     """Whether a candidate's answering sentence (of a pair, the second: "a bridge and its answer")
     mentions `person`, or says "he" or "she", names no one else, and follows a mention of them; a bare
     family name stands for whoever the article last named with it."""
-    spans = sentence_spans(c.answer_text)
-    at = spans[-1][0] if spans else 0
-    sentence, before = c.answer_text[at:], c.passage.chunk.text[: c.answer_start + at]
+    sentence, before = answering_sentence(c)
     if mentions(sentence, person, before):
         return True
     # "He said ..." speaks of the last person the article named before it.
@@ -442,9 +448,7 @@ def in_own_words(c: Candidate, speaker: str) -> bool:
     """Whether a candidate's answering sentence gives `speaker`'s words: they speak in it (`speaks`), or
     "he" or "she" speaks in it right after the article named them ("Kim made it clear ... He emphasized
     ...")."""
-    spans = sentence_spans(c.answer_text)
-    at = spans[-1][0] if spans else 0
-    sentence, before = c.answer_text[at:], c.passage.chunk.text[: c.answer_start + at]
+    sentence, before = answering_sentence(c)
     if speaks(sentence, speaker):
         return True
     named = person_names(before)

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -456,6 +456,15 @@ def in_own_words(c: Candidate, speaker: str) -> bool:
             and any(stem(w) in SPEECH_STEMS for w in words(sentence)))
 
 
+def looked_further(cands: list[Candidate], further: Callable[[], Sequence[Candidate]],
+                   wanted: Callable[[Candidate], bool]) -> list[Candidate]:
+    """`cands`, and when none of them is `wanted`, the wanted ones of `further` (gathered only then)."""
+    if any(wanted(c) for c in cands):
+        return cands
+    given = {c.text for c in cands}
+    return cands + [c for c in further() if c.text not in given and wanted(c)]
+
+
 def about_whom(ranked: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates that answer of whom a follow-up asks, when any does: "What did he say?" asks of
     the person "he" points to, so an answer (the second sentence of a pair) must mention them or say
@@ -566,14 +575,12 @@ class ExtractiveReader:
         the conversation follows tells it."""
         every = candidates(evidence.passages)
         cands = for_follow_up(every, ask)
-        if ask.person and not any(of_person(c, ask.person) for c in cands):
+        if ask.person:
             # All the passages say of the person was said already: better said again than someone else's.
-            given = {c.text for c in cands}
-            cands += [c for c in every if c.text not in given and of_person(c, ask.person)]
-        if ask.speaker and not any(in_own_words(c, ask.speaker) for c in cands):
+            cands = looked_further(cands, lambda: every, lambda c: of_person(c, ask.person))
+        if ask.speaker:
             # The passages quote others: the speaker's own words may sit further down the retrieved ranking.
-            given = {c.text for c in cands}
-            cands += [c for c in candidates(evidence.pool) if c.text not in given and in_own_words(c, ask.speaker)]
+            cands = looked_further(cands, lambda: candidates(evidence.pool), lambda c: in_own_words(c, ask.speaker))
         if not cands:
             return [], 0.0
         likeliest = self.model.spotter.likeliest([c.text for c in cands], ask.question, dict(evidence.weights),

@@ -18,9 +18,9 @@ import threading
 import numpy as np
 
 from qa.conversation import last_answer, lent_down, source_sentence
-from qa.lexicon import QUESTION_WORDS, STOPWORDS
+from qa.lexicon import FUNCTION_WORDS, QUESTION_WORDS, STOPWORDS
 from qa.questions import COLLECTION_INTENTS
-from qa.spelling import Speller, edit_distance, english_words
+from qa.spelling import Speller, edit_distance, english_words, spelling_variants
 from qa.store import ChunkStore, passage_from
 from qa.text import stem, strip_citations, words
 from qa.types import ArticleInfo, Ask, Chunk, Collection, Correction, Evidence, Passage
@@ -221,7 +221,7 @@ class HybridRetriever(BaseRetriever):
                 continue
             df = self.store.keywords.doc_freq(re.sub(r"'s$", "", lw))
             weights[s] = idf(df, n) if df else 0.0
-            if df == 0:
+            if df == 0 and lw not in FUNCTION_WORDS:
                 unknown.append(w)
         return weights, unknown
 
@@ -238,7 +238,13 @@ class HybridRetriever(BaseRetriever):
         known = [w for w in asked if keywords.doc_freq(w.lower())]
         out: list[Correction] = []
         for w in asked:
-            if w in known or not w.isalpha() or w.lower() in english_words():
+            if w in known or not w.isalpha():
+                continue
+            if w.lower() in english_words():
+                # A real word is read only as itself spelt the other side of the Atlantic ("defence").
+                spelt = next((v for v in spelling_variants(w.lower()) if keywords.doc_freq(v)), None)
+                if spelt:
+                    out.append(Correction(w, spelt.capitalize() if w[:1].isupper() else spelt))
                 continue
             term = self.speller().correct(w.lower())
             if not term or term in STOPWORDS or term in QUESTION_WORDS:

@@ -8,8 +8,11 @@ only ever point at a word that is in the articles.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from functools import lru_cache
+
+from qa.lexicon import SPELLING_VARIANTS
 
 
 @lru_cache(maxsize=1)
@@ -20,6 +23,23 @@ def english_words() -> frozenset[str]:
 
     vocab = json.loads(model_files()[1].read_text(encoding="utf-8"))["model"]["vocab"]
     return frozenset(w for w in vocab if w.isalpha())
+
+
+def spelling_variants(word: str) -> list[str]:
+    """`word` with one run of letters spelt the British or the American way swapped for the other
+    (SPELLING_VARIANTS), each way it can be: the words the articles may write for it. Words under six
+    letters have none: a short word's swap is too often another word ("poor", "pour").
+
+    >>> spelling_variants("defence"), spelling_variants("favorite"), spelling_variants("poor")
+    (['defense'], ['favourite'], [])
+    """
+    if len(word) < 6:
+        return []
+    out = []
+    for british, american in SPELLING_VARIANTS:
+        for old, new in ((british, american), (american, british)):
+            out += [word[: m.start()] + new + word[m.end() :] for m in re.finditer(old, word)]
+    return [v for v in dict.fromkeys(out) if v != word]
 
 
 def edit_distance(a: str, b: str, limit: int = 3) -> int:

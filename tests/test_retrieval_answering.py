@@ -327,6 +327,25 @@ def test_a_misspelt_word_is_read_as_the_articles_write_it_and_a_name_only_as_a_n
     assert [(c.asked, c.read_as) for c in said] == [("bettar", "better")]
 
 
+def test_a_word_spelt_the_other_side_of_the_atlantic_is_read_as_the_articles_spell_it(tmp_path, fake_embeddings):
+    assistant = assistant_over(tmp_path, fake_embeddings, ministry="The defense ministry said on Friday that the "
+                               "harbour would stay closed to ferries.")
+    evidence = assistant.retriever.evidence(assistant.read("Why did the defence ministry close the harbor?"))
+    assert [(c.asked, c.read_as) for c in evidence.corrections] == [("defence", "defense"), ("harbor", "harbour")]
+    assert evidence.unknown == ()
+    # A short word is never swapped for another ("poor" is not "pour"), nor a word the articles use.
+    said = assistant.retriever.evidence(assistant.read("Was the defense ministry poor?")).corrections
+    assert said == ()
+
+
+def test_a_function_word_the_articles_never_use_is_no_sign_they_cannot_answer(tmp_path, fake_embeddings):
+    assistant = assistant_over(tmp_path, fake_embeddings, ministry="The ministry closed the harbour to ferries.")
+    evidence = assistant.retriever.evidence(assistant.read("Besides ferries, what else did the ministry close?"))
+    assert evidence.unknown == ()
+    unknown = assistant.retriever.evidence(assistant.read("What did the ministry close in Ruritania?")).unknown
+    assert unknown == ("Ruritania",)
+
+
 def test_the_answer_spotter_tells_the_answer_from_the_question_restated():
     # The first sentence repeats the question's words and names no chain; the second names it.
     text = ("The country's largest cinema chain announced plans on Monday to price tickets by seat location. "

@@ -62,15 +62,16 @@ def article_draft(evidence: Evidence) -> Draft | None:
 
 
 def corrections_note(evidence: Evidence) -> str:
-    """"Read 'Pariss' as 'Paris'." for each spelling correction made before searching.
+    """"Read 'Pariss' as 'Paris'." for each misspelt word corrected before searching.
 
     >>> from qa.types import Correction
-    >>> corrections_note(Evidence((), corrections=(Correction("Pariss", "Paris"),)))
+    >>> corrections_note(Evidence((), corrections=(Correction("Pariss", "Paris"), Correction("defence", "defense", False))))
     "(Read 'Pariss' as 'Paris'.)"
     """
-    if not evidence.corrections:
+    misspelt = [c for c in evidence.corrections if c.misspelt]
+    if not misspelt:
         return ""
-    return "(" + " ".join(f"Read '{c.asked}' as '{c.read_as}'." for c in evidence.corrections) + ")"
+    return "(" + " ".join(f"Read '{c.asked}' as '{c.read_as}'." for c in misspelt) + ")"
 
 
 def dates_note(ask: Ask, draft: Draft) -> str:

@@ -244,7 +244,7 @@ class HybridRetriever(BaseRetriever):
                 # A real word is read only as itself spelt the other side of the Atlantic ("defence").
                 spelt = next((v for v in spelling_variants(w.lower()) if keywords.doc_freq(v)), None)
                 if spelt:
-                    out.append(Correction(w, spelt.capitalize() if w[:1].isupper() else spelt))
+                    out.append(Correction(w, spelt.capitalize() if w[:1].isupper() else spelt, misspelt=False))
                 continue
             term = self.speller().correct(w.lower())
             if not term or term in STOPWORDS or term in QUESTION_WORDS:

@@ -176,6 +176,9 @@ class Correction:
 
     asked: str
     read_as: str
+    # False for the same word spelt the other side of the Atlantic ("defence" as "defense"): searched as
+    # the articles spell it, but no mistake to point out in the answer.
+    misspelt: bool = True
 
 
 @dataclass(frozen=True)

@@ -331,7 +331,8 @@ def test_a_word_spelt_the_other_side_of_the_atlantic_is_read_as_the_articles_spe
     assistant = assistant_over(tmp_path, fake_embeddings, ministry="The defense ministry said on Friday that the "
                                "harbour would stay closed to ferries.")
     evidence = assistant.retriever.evidence(assistant.read("Why did the defence ministry close the harbor?"))
-    assert [(c.asked, c.read_as) for c in evidence.corrections] == [("defence", "defense"), ("harbor", "harbour")]
+    assert [(c.asked, c.read_as, c.misspelt) for c in evidence.corrections] == [("defence", "defense", False),
+                                                                                ("harbor", "harbour", False)]
     assert evidence.unknown == ()
     # A short word is never swapped for another ("poor" is not "pour"), nor a word the articles use.
     said = assistant.retriever.evidence(assistant.read("Was the defense ministry poor?")).corrections

@@ -263,7 +263,7 @@ def test_conversations_hold_their_thread(eval_store, tmp_path, capsys, monkeypat
     assert metrics["answer_accuracy"] >= 0.85 and metrics["false_refusals"] <= 1, metrics
 
 
-@pytest.mark.parametrize("name", ["questions", "heldout", "heldout2", "conversations", "conversations_rtqa"])
+@pytest.mark.parametrize("name", ["questions", "heldout", "heldout2", "heldout3", "conversations", "conversations_rtqa"])
 def test_the_shipped_question_sets_load_and_hold_their_answers(name):
     """Every shipped set loads strictly; an answerable question's answers are in a source it names
     (but answers about the collection itself: "5" articles), where that corpus is on this machine (the

@@ -242,6 +242,12 @@ SPOTTED = (
 )
 SENTENCE_FEATURES = FEATURES + SPOTTED
 
+# The asked types an answer must hold a thing of, or be refused: a person, an age, a count. On the
+# development sets the reader's best sentence lacked one for none of 84 answerable "who" questions and
+# for 1 of 23 age and count questions, answered wrong; dates (9 of 112 answers lack a date the
+# recogniser finds) and amounts are left to the fitted models.
+CHECKED_TYPES = frozenset({"person", "age", "number"})
+
 
 def spotted(likeliest: np.ndarray) -> np.ndarray:
     """SPOTTED of each candidate, from the probability of its likeliest answer word.
@@ -632,6 +638,9 @@ class ExtractiveReader:
         best = ranked[0] if ask.kind.answer_type == "next" and ask.kind.follow_up else max(
             ranked, key=lambda c: self.model.worth(c.probability, len(words(c.answer_text))))
         text, start = best.answer_text, best.answer_start
+        if ask.kind.answer_type in CHECKED_TYPES and not typed_spans(text, ask.kind.answer_type, evidence.known):
+            # "Who heads the agency?" answered by a sentence that names no one is no answer.
+            return Draft(text=refusal(ask.question, evidence.unknown), refused=True, confidence=answerable)
         word_p, weights, known = self.answer_words(text, ask, evidence)
         cut = self.excerpt(text, ask, weights, known, word_p)
         a, b = cut or (0, len(text))

@@ -347,6 +347,18 @@ def test_a_function_word_the_articles_never_use_is_no_sign_they_cannot_answer(tm
     assert unknown == ("Ruritania",)
 
 
+def test_a_question_for_a_person_or_a_count_is_refused_by_a_sentence_that_holds_none():
+    def ask(question, text):
+        chunk = Chunk(id="p", source="p.txt", text=text, start=0, end=len(text))
+        return Specialists(ExtractiveReader()).answer(*ask_and_evidence(question, [Passage(chunk, 1.0)]))
+
+    unnamed = "Officials at the port said on Monday that the harbour would reopen to ferries next week."
+    named = "Port director Anna Berg said on Monday that the harbour would reopen to ferries next week."
+    assert ask("Which official said the harbour would reopen to ferries?", unnamed).refused
+    assert "Anna Berg" in ask("Which official said the harbour would reopen to ferries?", named).text
+    assert ask("How many ferries will use the harbour when it reopens?", unnamed).refused
+
+
 def test_the_answer_spotter_tells_the_answer_from_the_question_restated():
     # The first sentence repeats the question's words and names no chain; the second names it.
     text = ("The country's largest cinema chain announced plans on Monday to price tickets by seat location. "

@@ -243,8 +243,8 @@ SPOTTED = (
 SENTENCE_FEATURES = FEATURES + SPOTTED
 
 # The asked types an answer must hold a thing of, or be refused: a person, an age, a count. On the
-# development sets the reader's best sentence lacked one for none of 84 answerable "who" questions and
-# for 1 of 23 age and count questions, answered wrong; dates (9 of 112 answers lack a date the
+# development sets the best sentence lacked one for none of 84 answerable questions for a person and
+# for 1 of 39 age and count questions, answered wrong; dates (9 of 112 answers lack a date the
 # recogniser finds) and amounts are left to the fitted models.
 CHECKED_TYPES = frozenset({"person", "age", "number"})
 

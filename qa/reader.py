@@ -638,7 +638,8 @@ class ExtractiveReader:
         best = ranked[0] if ask.kind.answer_type == "next" and ask.kind.follow_up else max(
             ranked, key=lambda c: self.model.worth(c.probability, len(words(c.answer_text))))
         text, start = best.answer_text, best.answer_start
-        if ask.kind.answer_type in CHECKED_TYPES and not typed_spans(text, ask.kind.answer_type, evidence.known):
+        typed = typed_spans(text, ask.kind.answer_type, evidence.known)
+        if ask.kind.answer_type in CHECKED_TYPES and not typed:
             # "Who heads the agency?" answered by a sentence that names no one is no answer.
             return Draft(text=refusal(ask.question, evidence.unknown), refused=True, confidence=answerable)
         word_p, weights, known = self.answer_words(text, ask, evidence)
@@ -654,8 +655,7 @@ class ExtractiveReader:
         if offered or ask.kind.answer_type not in {None, "speech", "reason", "next"}:
             # Of the things offered ("A or B?"), or else of the asked type, the answer holds, the one the
             # tagger finds likeliest.
-            found = [(x, y) for x, y in offered or typed_spans(text, ask.kind.answer_type, evidence.known)
-                     if a <= x and y <= b]
+            found = [(x, y) for x, y in offered or typed if a <= x and y <= b]
             if found:
                 x, y = max(found, key=lambda span: likeliest_in(text, word_p, *span))
                 spans.append(Span(1, start + x, start + y, text[x:y]))

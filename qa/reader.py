@@ -139,6 +139,7 @@ FEATURES = (
     "redundancy",  # how many other candidates repeat the sentence's most repeated new name or figure
     "title_name",  # a new name of the sentence is in the article's title too
     "neighbour_name",  # a neighbouring sentence holds a new name (the answer may sit next door)
+    "similarity",  # cosine of the passage's embedding to the question's (a paraphrase shares no words)
 )
 
 
@@ -169,6 +170,12 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
     lowered = [c.text.lower() for c in cands]
     asks_name = answer_type in {"name", "person", "place"}
     asks_figure = answer_type in {"number", "amount"}
+    # A passage outside the nearest chunks is no closer than the farthest of those retrieved; with no
+    # similarity at all (passages handed over without a search) it is missing: NaN, read as the mean.
+    floor = min((c.passage.similarity for c in cands if c.passage.similarity is not None), default=math.nan)
+    if ask.kind.follow_up:
+        # "How old is he?" is close to nothing in meaning: its passages are found by the conversation.
+        floor = math.nan
     rows = []
     for c, (name_matches, figure_matches) in zip(cands, found):
         names = [m.group().lower() for m in name_matches + figure_matches]
@@ -216,6 +223,7 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
             min(repeats, 10) / 10,
             float(any(n in title for n in names)),
             float(any(new_names(t, known) for t in neighbours)),
+            floor if c.passage.similarity is None or ask.kind.follow_up else c.passage.similarity,
         ])
     x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
     if len(rows):
@@ -267,14 +275,18 @@ QUESTION_FEATURES = (
     "best_lex",  # share of the question's weight the best sentence holds
     "best_lex_passage",  # ... its passage holds
     "typed_found",  # the question asks for no typed thing, or the best sentence holds one
+    "best_similarity",  # cosine of the best sentence's passage to the question
+    "top_similarity",  # ... of the passage closest to the question
 )
 
 
-def question_features(ranked: Sequence[Candidate], x_best: np.ndarray, ask: Ask) -> np.ndarray:
-    """The features of the question as a whole, for deciding whether the articles answer it."""
+def question_features(ranked: Sequence[Candidate], x: np.ndarray, ask: Ask) -> np.ndarray:
+    """The features of the question as a whole, for deciding whether the articles answer it; `x` holds
+    the FEATURES of the candidates `ranked`, in that order."""
     p = [c.probability for c in ranked[:2]] + [0.0, 0.0]
     best = min(max(p[0], 1e-6), 1 - 1e-6)
-    row = x_best if len(x_best) else np.zeros(len(FEATURES))
+    row = x[0] if len(x) else np.zeros(len(FEATURES))
+    similarity = FEATURES.index("similarity")
     return np.array([
         math.log(best / (1 - best)),
         p[0] - p[1],
@@ -282,6 +294,8 @@ def question_features(ranked: Sequence[Candidate], x_best: np.ndarray, ask: Ask)
         row[FEATURES.index("lex")],
         row[FEATURES.index("lex_passage")],
         0.0 if ask.kind.typed and row[FEATURES.index("type_missing")] else 1.0,
+        row[similarity],
+        math.nan if not len(x) or np.isnan(x[:, similarity]).all() else np.nanmax(x[:, similarity]),
     ])
 
 
@@ -304,6 +318,13 @@ class Logistic:
                    np.asarray(data["coef"]), float(data["intercept"]))
 
     def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(label 1) of each row; a missing feature (NaN) counts as its mean, neither for nor against.
+
+        >>> model = Logistic(("a", "b"), np.zeros(2), np.ones(2), np.array([1.0, 2.0]), 0.0)
+        >>> model.probability(np.array([[0.0, math.nan], [0.0, 0.0]])).tolist()
+        [0.5, 0.5]
+        """
+        x = np.where(np.isnan(x), self.mean, x)
         z = ((x - self.mean) / self.scale) @ self.coef + self.intercept
         return 1.0 / (1.0 + np.exp(-z))
 
@@ -597,7 +618,7 @@ class ExtractiveReader:
             c.probability = float(p)
         order = np.argsort(-probs, kind="stable")
         ranked = [cands[i] for i in order]
-        answerable = float(self.model.answerable.probability(question_features(ranked, x[order[0]], ask)))
+        answerable = float(self.model.answerable.probability(question_features(ranked, x[order], ask)))
         ranked = about_whom(ranked, ask)
         if ask.kind.answer_type == "next":
             ahead, told = what_comes_next(ranked, ask, evidence.passages)

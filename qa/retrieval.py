@@ -274,9 +274,12 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k
         docs: dict[str, Document] = {}
         dense_ids, keyword_ids = [], []
+        similarity: dict[str, float] = {}
         for query in queries:
             found = self.store.dense(self.store.embedding.embed_query(query), self.fetch_k)
             docs.update((d.id, d) for d, _ in found)
+            for d, cosine in found:
+                similarity[d.id] = max(cosine, similarity.get(d.id, -1.0))
             dense_ids.append([d.id for d, _ in found])
             keyword_ids.append([i for i, _ in self.store.keywords.search(query, self.fetch_k)])
         missing = list(dict.fromkeys(i for ids in keyword_ids for i in ids if i not in docs))
@@ -290,7 +293,7 @@ class HybridRetriever(BaseRetriever):
         dense_rank, keyword_rank = best_ranks(dense_ids), best_ranks(keyword_ids)
 
         def passage(i: str) -> Passage:
-            return passage_from(docs[i], fused[i], dense_rank.get(i), keyword_rank.get(i))
+            return passage_from(docs[i], fused[i], dense_rank.get(i), keyword_rank.get(i), similarity.get(i))
 
         return [passage(i) for i in chosen], [passage(i) for i in ranked]
 

@@ -405,6 +405,7 @@ def reset_store(config: Config, embeddings: Embeddings) -> None:
             Path(str(path) + suffix).unlink(missing_ok=True)
 
 
-def passage_from(doc: Document, score: float, dense_rank: int | None = None, keyword_rank: int | None = None) -> Passage:
-    return Passage(Chunk.from_metadata(doc.page_content, doc.metadata), score, dense_rank, keyword_rank)
+def passage_from(doc: Document, score: float, dense_rank: int | None = None, keyword_rank: int | None = None,
+                 similarity: float | None = None) -> Passage:
+    return Passage(Chunk.from_metadata(doc.page_content, doc.metadata), score, dense_rank, keyword_rank, similarity)
 

@@ -54,13 +54,15 @@ class Chunk:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk with its fused retrieval score (higher is better) and its place in each
-    ranking (0 = first; None = not in that ranking's list)."""
+    """A retrieved chunk with its fused retrieval score (higher is better), its place in each
+    ranking (0 = first; None = not in that ranking's list) and its embedding's cosine similarity to
+    the question's (None when it is not among the nearest chunks)."""
 
     chunk: Chunk
     score: float
     dense_rank: int | None = None
     keyword_rank: int | None = None
+    similarity: float | None = None
 
     def to_dict(self) -> dict:
         c = self.chunk

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from langchain_core.embeddings import Embeddings
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -55,25 +56,45 @@ def block_network(monkeypatch):
     yield
 
 
+class BagOfWordsEmbeddings(Embeddings):
+    """Deterministic fake vectors: each content word hashed to a dimension of its own, so texts that
+    share what they are about are close, as they are for the real model; for tests where the model is
+    not the point. Counts the texts it embeds."""
+
+    size = 384
+
+    def __init__(self) -> None:
+        self.texts_embedded = 0
+
+    def vector(self, text: str) -> list[float]:
+        import hashlib
+        import math
+        import re
+
+        from qa.lexicon import STOPWORDS
+
+        v = [0.0] * self.size
+        for word in (w for w in re.findall(r"\w+", text.lower()) if w not in STOPWORDS):
+            v[int(hashlib.sha1(word.encode()).hexdigest()[:8], 16) % self.size] += 1.0
+        norm = math.sqrt(sum(x * x for x in v)) or 1.0
+        return [x / norm for x in v]
+
+    def embed_documents(self, texts):
+        self.texts_embedded += len(texts)
+        return [self.vector(t) for t in texts]
+
+    def embed_query(self, text):
+        return self.vector(text)
+
+    def embed_array(self, texts, cache=False):
+        import numpy as np
+
+        return np.array([self.vector(t) for t in texts], dtype=np.float32)
+
+
 @pytest.fixture
 def fake_embeddings():
-    """Deterministic fake vectors: for tests where the model is not the point."""
-    from langchain_core.embeddings import DeterministicFakeEmbedding
-
-    class CountingFake(DeterministicFakeEmbedding):
-        texts_embedded: int = 0
-
-        def embed_documents(self, texts):
-            self.texts_embedded += len(texts)
-            return super().embed_documents(texts)
-
-        def embed_array(self, texts, cache=False):
-            import numpy as np
-
-            v = np.array([self.embed_query(t) for t in texts], dtype=np.float32)
-            return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-
-    return CountingFake(size=384)
+    return BagOfWordsEmbeddings()
 
 
 @pytest.fixture(scope="session")

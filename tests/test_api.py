@@ -57,6 +57,13 @@ def test_refuses_what_the_articles_do_not_say(seeds_assistant):
     assert answer.text == "The articles do not mention India."
 
 
+def test_a_question_in_other_words_than_the_articles_is_answered_not_refused(seeds_assistant):
+    # "owned up" is in no article; they say Moscow "denied" it. The passages' closeness in meaning to the
+    # question, not only the words they share with it, tells the reader the articles answer it.
+    answer = seeds_assistant.answer("Has Moscow owned up to using North Korean troops?")
+    assert not answer.refused and "denied" in answer.text.lower()
+
+
 def test_follow_up_uses_the_conversation(seeds_assistant):
     first = seeds_assistant.answer("Which Russian ambassador did Seoul summon?")
     assert "Zinoviev" in first.text and first.citations[0].source == SOURCE_OF_AMBASSADOR

@@ -347,6 +347,37 @@ def test_a_function_word_the_articles_never_use_is_no_sign_they_cannot_answer(tm
     assert unknown == ("Ruritania",)
 
 
+def test_each_passage_carries_how_close_its_embedding_is_to_the_question(tmp_path, fake_embeddings):
+    assistant = assistant_over(tmp_path, fake_embeddings, ferry="The ministry closed the harbour to ferries on "
+                               "Monday.", budget="Parliament passed the budget after a long night of votes.")
+    passages = assistant.retriever.evidence(assistant.read("Why did the ministry close the harbour to ferries?")).passages
+    assert all(p.similarity is not None and -1.0 <= p.similarity <= 1.0 for p in passages)
+    closest = max(passages, key=lambda p: p.similarity)
+    assert closest.chunk.source == "ferry.txt" and closest.similarity > 0.5
+
+
+def test_the_reader_reads_a_passage_s_closeness_except_for_a_follow_up_and_when_unknown():
+    import math
+
+    from qa.reader import FEATURES, features
+
+    text = "The ministry closed the harbour to ferries on Monday."
+    near = Passage(Chunk(id="n", source="n.txt", text=text, start=0, end=len(text)), 1.0, 0, 0, 0.8)
+    far = Passage(Chunk(id="f", source="f.txt", text="Parliament passed the budget.", start=0, end=29), 1.0, None, 1)
+    column = FEATURES.index("similarity")
+
+    def closeness(question, history=()):
+        ask, evidence = ask_and_evidence(question, [near, far], history)
+        return features(ask, evidence, candidates(evidence.passages), 8, 40)[:, column].tolist()
+
+    # One outside the nearest chunks is no closer than the farthest of them.
+    assert closeness("What did the ministry close?") == [0.8, 0.8]
+    earlier = [{"role": "user", "content": "What did the ministry close?"},
+               {"role": "assistant", "content": f"{text} [1]"}]
+    # "When?" is close to nothing: a follow-up's closeness is missing, read as the mean.
+    assert all(math.isnan(v) for v in closeness("When?", earlier))
+
+
 def test_a_question_for_a_person_or_a_count_is_refused_by_a_sentence_that_holds_none():
     def ask(question, text):
         chunk = Chunk(id="p", source="p.txt", text=text, start=0, end=len(text))

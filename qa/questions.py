@@ -377,16 +377,35 @@ def referent(history: Sequence[Turn]) -> str | None:
     'Jean Dupont'
     >>> referent([Turn("user", "Who is Anna Berg?"), Turn("assistant", "The Polish envoy Anna Maria Berg. [1]")])
     'Anna Berg'
+    >>> referent([Turn("user", "Which envoy did Paris summon?"), Turn("assistant", "Ann Lee spoke. Paris summoned envoy Jean Dupont. [1]")])
+    'Jean Dupont'
     """
     last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
     asks_for_someone = answer_type(last_user) in {"person", "name"} and not re.match(r"\s*who(?:'s| is| was)\b", last_user, re.I)
     order = ("assistant", "user") if asks_for_someone else ("user", "assistant")
     for role in order:
         for turn in reversed([t for t in history if t.role == role][-2:]):
-            names = person_names(strip_citations(turn.content))
+            text = strip_citations(turn.content)
+            if role == "assistant" and asks_for_someone:
+                text = _nearest_first(text, last_user)
+            names = person_names(text)
             if names:
                 return names[0]
     return None
+
+
+def _nearest_first(answer: str, question: str) -> str:
+    """The answer's sentences, the one sharing most content words with the question first (ties keep
+    their order): in a two-sentence answer the person asked for is in the sentence that answers, not
+    in the one before it that gives context.
+
+    >>> _nearest_first("Ann Lee spoke first. Paris summoned envoy Jean Dupont.", "Which envoy did Paris summon?")
+    'Paris summoned envoy Jean Dupont. Ann Lee spoke first.'
+    """
+    asked = set(content_stems(question))
+    sentences = [answer[s:e] for s, e in sentence_spans(answer)]
+    sentences.sort(key=lambda sentence: -len(asked & set(content_stems(sentence))))
+    return " ".join(sentences)
 
 
 def _first_sentence(text: str) -> str:

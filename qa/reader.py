@@ -172,10 +172,9 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
     asks_figure = answer_type in {"number", "amount"}
     # A passage outside the nearest chunks is no closer than the farthest of those retrieved; with no
     # similarity at all (passages handed over without a search) it is missing: NaN, read as the mean.
+    # "How old is he?" is close to nothing in meaning (its passages are found by the conversation),
+    # so a follow-up's closeness is missing too.
     floor = min((c.passage.similarity for c in cands if c.passage.similarity is not None), default=math.nan)
-    if ask.kind.follow_up:
-        # "How old is he?" is close to nothing in meaning: its passages are found by the conversation.
-        floor = math.nan
     rows = []
     for c, (name_matches, figure_matches) in zip(cands, found):
         names = [m.group().lower() for m in name_matches + figure_matches]
@@ -223,7 +222,7 @@ def features(ask: Ask, evidence: Evidence, cands: Sequence[Candidate], k: int, f
             min(repeats, 10) / 10,
             float(any(n in title for n in names)),
             float(any(new_names(t, known) for t in neighbours)),
-            floor if c.passage.similarity is None or ask.kind.follow_up else c.passage.similarity,
+            math.nan if ask.kind.follow_up else floor if c.passage.similarity is None else c.passage.similarity,
         ])
     x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
     if len(rows):

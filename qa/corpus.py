@@ -169,6 +169,30 @@ def join_broken_words(lines: list[str]) -> list[str]:
     return out
 
 
+# A sentence glued to the next without a space, as pages scraped paragraph by paragraph and passages
+# joined from two sources come ("…in Chicago, Illinois.Tall Timber was…"): a full stop after a
+# lowercase word, then a capitalised word. Found in 616 of the 1,000 halueval passages and 24 of the
+# 600 realtimeqa articles; unsplit, a sentence pair reads as one sentence and an excerpt cuts it blind.
+GLUED_SENTENCE = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][a-z])")
+# ... but not inside a web or mail address ("www.ExampleSite.org", "@writer.Read" stays whole).
+ADDRESS = re.compile(r"\S*(?:www\.|@|/)\S*|\S+\.[A-Z]\w*\.[a-z]{2,}\S*")
+
+
+def split_glued_sentences(line: str) -> str:
+    """`line` with a space put back between sentences scraped without one.
+
+    >>> split_glued_sentences("It is based in Chicago, Illinois.Tall Timber was a magazine.")
+    'It is based in Chicago, Illinois. Tall Timber was a magazine.'
+    >>> split_glued_sentences("See www.ExampleSite.org or the U.S. Navy.")
+    'See www.ExampleSite.org or the U.S. Navy.'
+    """
+    kept = [m.span() for m in ADDRESS.finditer(line)]
+    cuts = [m.start() for m in GLUED_SENTENCE.finditer(line) if not any(a <= m.start() < b for a, b in kept)]
+    for cut in reversed(cuts):
+        line = line[:cut] + " " + line[cut:]
+    return line
+
+
 def clean_article(raw: str) -> tuple[str, dict]:
     """Strip page chrome; return the article text and what the page said about it.
 
@@ -202,7 +226,7 @@ def clean_article(raw: str) -> tuple[str, dict]:
         if stripped[:1] in "-•" and len(bullet) < 40 and index < 12 and not bullet.endswith("."):
             kept.append("")
             continue
-        kept.append(re.sub(r"\s+", " ", stripped))
+        kept.append(split_glued_sentences(re.sub(r"\s+", " ", stripped)))
     # Blank lines only separate paragraphs; a broken word never spans a blank line.
     paragraphs: list[str] = []
     block: list[str] = []

@@ -25,6 +25,12 @@ def test_word_split_by_a_line_break_is_rejoined():
     assert "have strengthened" in text
 
 
+def test_sentences_scraped_without_a_space_between_them_are_split_but_addresses_stay_whole():
+    text, _ = clean_article("Title\nThe magazine is published in Chicago.Its editor resigned.Read more at www.ExampleNews.com today.")
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Title", "The magazine is published in Chicago.", "Its editor resigned.", "Read more at www.ExampleNews.com today."]
+
+
 def test_metadata_from_header_block():
     raw = "Title of story\n- Asia\n- AFP\n- Published Date: 07:38 | 29 October 2024\nBody text is here.\n"
     text, meta = clean_article(raw)

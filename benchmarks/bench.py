@@ -70,8 +70,8 @@ def phase_ingest(p: dict) -> dict:
     from langchain_classic.indexes import SQLRecordManager  # noqa: F401
 
     started = time.perf_counter()
-    report = ingest(config, embeddings, paths, reset=p.get("reset", False), add_only=bool(p.get("add")),
-                    progress=False)
+    # Articles already in the store stay: an "add" phase adds its folder beside them.
+    report = ingest(config, embeddings, paths, reset=p.get("reset", False), progress=False)
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "articles": report.articles, "chunks": report.chunks, "added": report.added,
             "embedded": report.embedded, "deleted": report.deleted, "peak_mib": peak_mib()}
@@ -219,7 +219,10 @@ def bench_corpus(name: str, corpus: Path, work: Path, questions: list[dict], flo
     one = next(iter(sorted(corpus.glob("*.txt"))))
     new_file = work / f"{name}-added" / f"added_{one.name}"
     new_file.parent.mkdir(parents=True, exist_ok=True)
-    new_file.write_text(one.read_text(encoding="utf-8"), encoding="utf-8")  # same text, a new source
+    # The same text under a new name would be skipped as a copy of an article already there: one more
+    # line makes it a new article of the usual size.
+    new_file.write_text(one.read_text(encoding="utf-8") + "\nOne more line, added for the benchmark.\n",
+                        encoding="utf-8")
     added = run_phase("ingest", {**p, "add": str(new_file)})
     log(f"  {added}")
     log(f"warm answers ({len(questions)} questions)")
@@ -304,7 +307,7 @@ def news_corpus(args) -> Path:
     """The news corpus folder, written by make_news_corpus.py when it is not there yet."""
     folder = args.news_dir or Path(tempfile.gettempdir()) / (
         f"news_corpus_{args.news_limit}" if args.news_limit else "news_corpus")
-    if not any(folder.glob("news_*.txt")):
+    if not any(folder.glob("*.txt")):
         cmd = [sys.executable, str(ROOT / "benchmarks" / "make_news_corpus.py"), str(folder)]
         subprocess.run(cmd + (["--limit", str(args.news_limit)] if args.news_limit else []), check=True)
     return folder
@@ -319,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="time the bare model on a random N of the chunks (default: all)")
     parser.add_argument("--work", type=Path, default=None, help="folder for the stores (default: a temp folder)")
     parser.add_argument("--keep", action="store_true", help="keep the stores afterwards")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"where the JSON goes (default: {RESULTS})")
     args = parser.parse_args(argv)
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bench-"))
@@ -335,8 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"bench-{args.corpus}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    args.results.mkdir(parents=True, exist_ok=True)
+    out = args.results / f"bench-{args.corpus}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
     for name, result in results["corpora"].items():
         print(f"\n## {name}: {result['corpus']}\n\n{table(result)}")

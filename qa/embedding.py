@@ -44,11 +44,7 @@ def model_files() -> tuple[Path, Path]:
 
 
 class MiniLMEmbeddings(Embeddings):
-    """LangChain `Embeddings` running MiniLM on the CPU with ONNX Runtime.
-
-    `texts_embedded` counts every text this instance has embedded, so callers (tests, benchmarks)
-    can check that a re-ingest computes no embeddings.
-    """
+    """LangChain `Embeddings` running MiniLM on the CPU with ONNX Runtime."""
 
     def __init__(self, threads: int | None = None):
         import onnxruntime as ort
@@ -66,7 +62,6 @@ class MiniLMEmbeddings(Embeddings):
         self._needs_type_ids = any(i.name == "token_type_ids" for i in self._session.get_inputs())
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self.texts_embedded = 0
         self.dimension = 384
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -109,9 +104,8 @@ class MiniLMEmbeddings(Embeddings):
         for b in range(0, len(order), BATCH_SIZE):
             batch = order[b : b + BATCH_SIZE]
             out[batch] = self._encode([texts[i] for i in batch])
-        with self._lock:
-            self.texts_embedded += len(todo)
-            if cache:
+        if cache:
+            with self._lock:
                 for i in todo:
                     if len(texts[i]) <= CACHE_MAX_CHARS:
                         self._cache[texts[i]] = out[i]

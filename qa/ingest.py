@@ -182,7 +182,6 @@ def ingest(
     `reset`, the collection is emptied first. `on_remove` hears what will go before it goes.
     """
     started = time.perf_counter()
-    embedded_before = getattr(embeddings, "texts_embedded", 0)
     paths = [Path(p) for p in (paths or config.corpus_dirs)]
     for p in paths:
         if not p.exists():
@@ -231,7 +230,7 @@ def ingest(
             report.other_sources = len(others)
         totals = store.sources()
     report.total_articles, report.total_chunks = len(totals), sum(totals.values())
-    report.embedded = getattr(embeddings, "texts_embedded", 0) - embedded_before
+    report.embedded = store.texts_embedded
     report.seconds = time.perf_counter() - started
     return report
 

@@ -66,24 +66,6 @@ class Candidate:
         return self.start + (self.shown[0] if self.shown else 0)
 
 
-# Sentences glued by a missing space ("... in 1851.The High Sheriff ..."), common in scraped text.
-_GLUED = re.compile(r"(?<=[a-z0-9)\"”][.!?])(?=[A-Z][a-z])")
-
-
-def unglue(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sentence spans, with sentences that lack the space after their full stop split apart.
-
-    >>> t = "It opened in 1851.The sheriff came. Then it closed."
-    >>> [t[a:b] for a, b in unglue(t, [(0, 35), (36, 51)])]
-    ['It opened in 1851.', 'The sheriff came.', 'Then it closed.']
-    """
-    out = []
-    for a, b in spans:
-        cuts = [a] + [a + m.start() for m in _GLUED.finditer(text[a:b])] + [b]
-        out.extend((x, y) for x, y in zip(cuts, cuts[1:]) if y > x)
-    return out
-
-
 def candidates(passages: Sequence[Passage], min_chars: int = 25) -> list[Candidate]:
     """The sentences of the passages, each once (overlapping chunks repeat sentences), and each pair
     of adjacent sentences: a question that names one thing and asks about another is often answered
@@ -91,7 +73,7 @@ def candidates(passages: Sequence[Passage], min_chars: int = 25) -> list[Candida
     out: list[Candidate] = []
     seen: set[str] = set()
     for rank, p in enumerate(passages):
-        spans = [(a, b) for a, b in unglue(p.chunk.text, sentence_spans(p.chunk.text))
+        spans = [(a, b) for a, b in sentence_spans(p.chunk.text)
                  if b - a >= min_chars and not is_heading(p.chunk.text[a:b])]
         stems = [frozenset(stem(w) for w in words(p.chunk.text[a:b])) for a, b in spans]
         for i, (a, b) in enumerate(spans):
@@ -279,20 +261,26 @@ QUESTION_FEATURES = (
 )
 
 
-def question_features(ranked: Sequence[Candidate], x: np.ndarray, ask: Ask) -> np.ndarray:
-    """The features of the question as a whole, for deciding whether the articles answer it; `x` holds
-    the FEATURES of the candidates `ranked`, in that order."""
-    p = [c.probability for c in ranked[:2]] + [0.0, 0.0]
-    best = min(max(p[0], 1e-6), 1 - 1e-6)
+def question_features(p: np.ndarray, x: np.ndarray, typed: bool) -> np.ndarray:
+    """QUESTION_FEATURES, for deciding whether the articles answer the question at all: `p` holds the
+    candidates' probabilities, most probable first, and `x` their FEATURES in that order; `typed`
+    says whether the question asks for a typed thing. Training computes them with this same function.
+
+    >>> x = np.zeros((2, len(FEATURES)))
+    >>> question_features(np.array([0.5, 0.25]), x, typed=False)[:2].tolist()
+    [0.0, 0.25]
+    """
+    best = min(max(float(p[0]) if len(p) else 0.0, 1e-6), 1 - 1e-6)
+    second = float(p[1]) if len(p) > 1 else 0.0
     row = x[0] if len(x) else np.zeros(len(FEATURES))
     similarity = FEATURES.index("similarity")
     return np.array([
         math.log(best / (1 - best)),
-        p[0] - p[1],
+        (float(p[0]) if len(p) else 0.0) - second,
         row[FEATURES.index("unknown")],
         row[FEATURES.index("lex")],
         row[FEATURES.index("lex_passage")],
-        0.0 if ask.kind.typed and row[FEATURES.index("type_missing")] else 1.0,
+        0.0 if typed and row[FEATURES.index("type_missing")] else 1.0,
         row[similarity],
         math.nan if not len(x) or np.isnan(x[:, similarity]).all() else np.nanmax(x[:, similarity]),
     ])
@@ -424,7 +412,7 @@ def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
         return list(cands)
     out = []
     for c in cands:
-        spans = unglue(c.text, sentence_spans(c.text)) if c.sentences == 2 else [(0, len(c.text))]
+        spans = sentence_spans(c.text) if c.sentences == 2 else [(0, len(c.text))]
         fresh = [(a, b) for a, b in spans
                  if confirms(c.text[a:b], ask)
                  or not any(c.text[a:b] in t for t in said.texts) and new_to_conversation(c.text[a:b], said, ask)]
@@ -617,7 +605,8 @@ class ExtractiveReader:
             c.probability = float(p)
         order = np.argsort(-probs, kind="stable")
         ranked = [cands[i] for i in order]
-        answerable = float(self.model.answerable.probability(question_features(ranked, x[order], ask)))
+        row = question_features(probs[order], x[order], ask.kind.typed)
+        answerable = float(self.model.answerable.probability(row))
         ranked = about_whom(ranked, ask)
         if ask.kind.answer_type == "next":
             ahead, told = what_comes_next(ranked, ask, evidence.passages)

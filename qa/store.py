@@ -173,6 +173,7 @@ class ChunkStore(VectorStore):
 
         self.config = config
         self.embedding = embeddings
+        self.texts_embedded = 0  # what this store has had embedded: a re-ingest of unchanged articles adds none
         if create or config.chroma_host:  # with a server, the folder holds this machine's keyword mirror
             make_store_dir(config)
         elif not config.chroma_host and not config.chroma_dir.exists():
@@ -222,6 +223,7 @@ class ChunkStore(VectorStore):
         metas = [dict(d.metadata) for d in documents]
         self.keywords.upsert(ids, texts, metas)
         vectors = self.embedding.embed_documents(texts)
+        self.texts_embedded += len(texts)
         remote(self.config, lambda: self.collection.upsert(ids=ids, embeddings=vectors, documents=texts, metadatas=metas))
         return ids
 

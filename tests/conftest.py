@@ -59,12 +59,9 @@ def block_network(monkeypatch):
 class BagOfWordsEmbeddings(Embeddings):
     """Deterministic fake vectors: each content word hashed to a dimension of its own, so texts that
     share what they are about are close, as they are for the real model; for tests where the model is
-    not the point. Counts the texts it embeds."""
+    not the point."""
 
     size = 384
-
-    def __init__(self) -> None:
-        self.texts_embedded = 0
 
     def vector(self, text: str) -> list[float]:
         import hashlib
@@ -80,7 +77,6 @@ class BagOfWordsEmbeddings(Embeddings):
         return [x / norm for x in v]
 
     def embed_documents(self, texts):
-        self.texts_embedded += len(texts)
         return [self.vector(t) for t in texts]
 
     def embed_query(self, text):

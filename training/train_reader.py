@@ -33,13 +33,13 @@ sys.path.insert(0, str(ROOT))
 from qa.config import Config  # noqa: E402
 from qa.eval import held_back, load_questions  # noqa: E402
 from qa.eval.metrics import contains  # noqa: E402
-from qa.questions import classify, conversation_context  # noqa: E402
+from qa.questions import read_question  # noqa: E402
 from qa.excerpt import (WINDOW_FEATURES, WINDOW_WORDS, best_window, token_spans, window_features,  # noqa: E402
                         with_ellipses)
 from qa.reader import (MAX_WORDS, MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, Logistic,  # noqa: E402
                        candidates, features, question_features, spotted)
 from qa.tagger import WordTagger, word_features  # noqa: E402
-from qa.types import Ask, Turn  # noqa: E402
+from qa.types import Turn  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "devsets"
 SETS = {
@@ -119,7 +119,7 @@ def item_of(set_name: str, retriever, config: Config, q) -> Item:
     from qa.text import words
 
     history = tuple(Turn(t["role"], t["content"]) for t in q.history)
-    ask = Ask(q.question, classify(q.question, history), history, conversation_context(q.question, history))
+    ask = read_question(q.question, history)  # as the assistant reads it: a follow-up stands alone
     evidence = retriever.evidence(ask)
     cands = candidates(evidence.passages)
     x = features(ask, evidence, cands, config.k, config.fetch_k)

@@ -507,7 +507,7 @@ sets with an answer among the candidates; the scorer: 0.894):
   sentence that restates the question is closer to it than the one that answers it); held-back top-1
   realtimeqa 0.829 to 0.829-0.841, halueval 0.921 to 0.917-0.921, seeds 0.821 both. Not worth
   embedding 10 sentences per question.
-- **Choosing the excerpt's window otherwise** (the fit before this one; held-back best candidates that
+- **Choosing the excerpt's window otherwise** (with the fit of commit 3fea5d7; held-back best candidates that
   hold the answer in some window): the excerpt scorer picks a window that holds it for realtimeqa
   0.828, halueval 0.820, seeds 0.922; a conditional logit over each candidate's windows 0.833, 0.805,
   0.891; gradient-boosted trees 0.794-0.843, 0.789-0.815, 0.891-0.922. Most misses are the word

@@ -263,20 +263,22 @@ QUESTION_FEATURES = (
 
 def question_features(p: np.ndarray, x: np.ndarray, typed: bool) -> np.ndarray:
     """QUESTION_FEATURES, for deciding whether the articles answer the question at all: `p` holds the
-    candidates' probabilities, most probable first, and `x` their FEATURES in that order; `typed`
-    says whether the question asks for a typed thing. Training computes them with this same function.
+    candidates' probabilities, most probable first, and `x` their features in that order (FEATURES
+    first, as SENTENCE_FEATURES has them); `typed` says whether the question asks for a typed thing.
+    Training computes them with this same function.
 
     >>> x = np.zeros((2, len(FEATURES)))
     >>> question_features(np.array([0.5, 0.25]), x, typed=False)[:2].tolist()
     [0.0, 0.25]
     """
-    best = min(max(float(p[0]) if len(p) else 0.0, 1e-6), 1 - 1e-6)
+    first = float(p[0]) if len(p) else 0.0
     second = float(p[1]) if len(p) > 1 else 0.0
+    best = min(max(first, 1e-6), 1 - 1e-6)
     row = x[0] if len(x) else np.zeros(len(FEATURES))
     similarity = FEATURES.index("similarity")
     return np.array([
         math.log(best / (1 - best)),
-        (float(p[0]) if len(p) else 0.0) - second,
+        first - second,
         row[FEATURES.index("unknown")],
         row[FEATURES.index("lex")],
         row[FEATURES.index("lex_passage")],

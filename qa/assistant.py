@@ -121,7 +121,7 @@ class Assistant:
             rrf_k=self.config.rrf_k,
         )
         # The offline reader answers; the specialists route timelines, figures and article facts.
-        self.reader = ExtractiveReader(k=self.config.k, fetch_k=self.config.fetch_k)
+        self.reader = ExtractiveReader(k=self.config.k, fetch_k=self.config.fetch_k, vectors=embeddings)
         self.offline: Answerer = Specialists(self.reader)
         self.generator = generator if generator is not None else self._default_generator()
         self.answerer: Answerer = self.generator if self.generator is not None else self.offline

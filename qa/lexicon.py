@@ -46,6 +46,12 @@ SPELLING_VARIANTS = (("our", "or"), ("ence", "ense"), ("ise", "ize"), ("isa", "i
 # (`qa.tagger`) learns what each looks like in an answer ("when" a figure, "who" a capitalised word).
 ASKING = ("how many", "how much", "how old", "how long", "what year", "when", "where", "whom", "whose", "who",
           "which", "what", "why", "how")
+# A word for the kind of thing a question opening with these words asks for, where it names none
+# ("Who won?" asks for a person): the word tagger weighs how close in meaning each word of a sentence
+# is to it (`qa.tagger.kinship`), as it weighs the noun a "which" question names.
+KIND_WORDS = {"who": "person", "whom": "person", "whose": "person", "where": "place", "when": "date",
+              "what year": "year", "how many": "number", "how much": "amount", "how old": "age",
+              "how long": "duration"}
 # The noun a "which"/"what" question names its answer by ("Which magazine ...", "What is the name of the
 # river ..."): the answer often sits beside the same noun in the sentence ("the magazine Harper's").
 ASKED_NOUN = re.compile(r"\b(?:which|what|whose)\s+(?:(?:is|was|are|were|the|a|an|of|kind|type|name)\s+)*([A-Za-z]+)",

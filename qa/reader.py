@@ -29,7 +29,7 @@ from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
 from qa.holds import SPEECH_STEMS, in_full, mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import AHEAD, INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
 from qa.questions import options, person_names
-from qa.tagger import WordTagger, likeliest_in, word_features
+from qa.tagger import WordTagger, WordVectors, kinship, likeliest_in, word_features
 from qa.text import content_stems, pieces, stem, strip_citations, words
 from qa.types import Ask, Citation, Draft, Evidence, Passage, Span
 
@@ -573,10 +573,14 @@ class ExtractiveReader:
     its length, cited; a refusal when the articles are unlikely to answer. The answer's typed words
     (the name, date or figure asked for) are its span."""
 
-    def __init__(self, model: ReaderModel | None = None, k: int = 8, fetch_k: int = 24):
+    def __init__(self, model: ReaderModel | None = None, k: int = 8, fetch_k: int = 24,
+                 vectors: WordVectors | None = None):
         self._model = model
         self.k = k
         self.fetch_k = fetch_k
+        # The word tagger weighs how close each word is in meaning to the kind of thing asked for
+        # (`qa.tagger.kinship`) with these vectors; without them it goes without, as the spotter does.
+        self.vectors = vectors
 
     @cached_property
     def model(self) -> ReaderModel:
@@ -628,7 +632,8 @@ class ExtractiveReader:
             said = Said.of(ask)
             weights = {s: w for s, w in weights.items() if s not in said.stems} or weights
             known = known | said.stems
-        rows = word_features(text, ask.question, weights, ask.kind.answer_type, known)
+        kin = kinship(text, ask.question, weights, self.vectors) if self.vectors else None
+        rows = word_features(text, ask.question, weights, ask.kind.answer_type, known, kin)
         return self.model.tagger.probability(rows), weights, known
 
     def excerpt(self, text: str, ask: Ask, weights: dict[str, float], known: set[str],

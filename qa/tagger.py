@@ -4,7 +4,8 @@ The excerpt (`qa.excerpt`) shows a window of a long answer; the window must hold
 answer ("Tony Scott" in "... a 2004 crime thriller directed by Tony Scott from a screenplay by ...").
 For every whitespace word of the sentence, `word_features` says what kind of word it is (a figure, a
 capitalised name, a word of the question), what the question asks for ("who", "how many", the noun a
-"which" question names), how far it is from the question's words and which words stand beside it.
+"which" question names), how close it is in meaning to the kind of thing asked for (`kinship`: "bear" to
+"animal", "Jupiter" to "planet"), how far it is from the question's words and which words stand beside it.
 The weights are fitted on the development sets by `training/train_reader.py`; a feature the fitting
 data saw too seldom has none.
 """
@@ -13,13 +14,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Mapping, Protocol, Sequence
 
 import numpy as np
 
 from qa.excerpt import token_spans
 from qa.holds import new_figures, new_names, typed_spans
-from qa.lexicon import ASKED_NOUN, ASKING, STOPWORDS
+from qa.lexicon import ASKED_NOUN, ASKING, KIND_WORDS, STOPWORDS
 from qa.questions import options
 from qa.text import stem, words
 
@@ -46,6 +47,53 @@ def asked_noun(question: str) -> str | None:
     return None if not m or m.group(1).lower() in STOPWORDS else stem(m.group(1).lower())
 
 
+def kind_word(question: str) -> str | None:
+    """The word for the kind of thing a question asks for: the noun a "which" or "what" question names,
+    else the word its asking stands for (`qa.lexicon.KIND_WORDS`).
+
+    >>> kind_word("The probe is headed towards which planet?"), kind_word("Who won?"), kind_word("Why?")
+    ('planet', 'person', None)
+    """
+    m = ASKED_NOUN.search(question)
+    if m and m.group(1).lower() not in STOPWORDS:
+        return m.group(1).lower()
+    return KIND_WORDS.get(asking(question))
+
+
+class WordVectors(Protocol):
+    """Unit vectors for short texts: `qa.embedding.MiniLMEmbeddings`, or a test's fake."""
+
+    def embed_array(self, texts: list[str], cache: bool = False) -> np.ndarray: ...
+
+
+def kinship(text: str, question: str, weights: Mapping[str, float], vectors: WordVectors) -> list[float | None]:
+    """The cosine of each whitespace word of `text` to the question's `kind_word`, embedded alone: the
+    answer to "Which breed won?" is a word near "breed" ("schnauzer"), not the name beside the question's
+    words ("Madison Square Garden"). None for the question's own words (`weights`), stop words and
+    punctuation, and for every word when the question names no kind."""
+    kind = kind_word(question)
+    bare = [re.sub(r"^\W+|\W+$", "", text[a:b]).lower() for a, b in token_spans(text)]
+    judged = [bool(w) and w not in STOPWORDS and not {stem(x) for x in words(w)} & weights.keys() for w in bare]
+    if kind is None or not any(judged):
+        return [None] * len(bare)
+    unique = sorted({w for w, j in zip(bare, judged) if j})
+    vectors_of = vectors.embed_array([kind] + unique, cache=True)
+    cosine = dict(zip(unique, (vectors_of[1:] @ vectors_of[0]).tolist()))
+    return [cosine[w] if j else None for w, j in zip(bare, judged)]
+
+
+def _kin(cosine: float | None) -> str:
+    """A cosine in bins a tenth wide from 0.2, the 10th percentile of a candidate word's cosine to its
+    question's kind word, to 0.5, past the 95th (dev sets, `training/train_reader.py`).
+
+    >>> [_kin(c) for c in (None, 0.1, 0.35, 0.7)]
+    ['none', '<0.2', '0.3', '0.5+']
+    """
+    if cosine is None:
+        return "none"
+    return "<0.2" if cosine < 0.2 else "0.5+" if cosine >= 0.5 else f"{int(cosine * 10) / 10:.1f}"
+
+
 def _distance(d: int | None) -> str:
     """A distance in words, in bins: 1 to 4 each, then 5-8, then 9 and more."""
     return "none" if d is None else str(d) if d <= 4 else "5-8" if d <= 8 else "9+"
@@ -65,9 +113,11 @@ def _shape(word: str) -> str:
 
 
 def word_features(text: str, question: str, weights: Mapping[str, float], answer_type: str | None,
-                  known: set[str]) -> list[dict[str, float]]:
+                  known: set[str], kin: Sequence[float | None] | None = None) -> list[dict[str, float]]:
     """The features of each whitespace word of `text` (as `qa.excerpt.token_spans` splits it), named.
-    `weights` are the question's stems (`Evidence.weights`), `known` the stems it names."""
+    `weights` are the question's stems (`Evidence.weights`), `known` the stems it names, `kin` each
+    word's `kinship` when it was measured (the tagger's; the answer spotter, which reads every
+    candidate, goes without)."""
     spans = token_spans(text)
     raw = [text[a:b] for a, b in spans]
     bare = [re.sub(r"^\W+|\W+$", "", w).lower() for w in raw]
@@ -108,6 +158,9 @@ def word_features(text: str, question: str, weights: Mapping[str, float], answer
             "quoted": quotes % 2 == 1, "bracketed": brackets > 0,
             f"{shape}|after_asked": bool(i and asked[i - 1]),
         }
+        if kin is not None:
+            f.update({f"kin={_kin(kin[i])}": True, f"{wants}|kin={_kin(kin[i])}": True,
+                      f"{shape}|kin={_kin(kin[i])}": True})
         quotes += sum(word.count(q) for q in "\"“”")
         brackets = max(0, brackets + word.count("(") - word.count(")"))
         out.append({k: 1.0 for k, v in f.items() if v})

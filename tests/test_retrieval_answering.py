@@ -291,6 +291,40 @@ def test_word_features_describe_each_word_of_the_sentence():
     assert "asked" in rows[2] and "asked" not in ann
 
 
+class KindVectors:
+    """Fake word vectors: the words of one kind point one way ("bear" as "animal"), every other word
+    another, as the real model puts a word near the kind it is of."""
+
+    KINDS = {"animal": 0, "bear": 0, "planet": 1, "jupiter": 1}
+
+    def embed_array(self, texts, cache=False):
+        import numpy as np
+
+        out = np.zeros((len(texts), 3), dtype=np.float32)
+        for row, text in enumerate(texts):
+            out[row, self.KINDS.get(text, 2)] = 1.0
+        return out
+
+
+def test_kinship_is_each_words_closeness_in_meaning_to_the_kind_asked_for():
+    from qa.tagger import kinship
+
+    kin = kinship("A large bear met Buoy.", "Which animal met the mascot?", {"met": 1.0, "mascot": 1.0}, KindVectors())
+    assert kin == [None, 0.0, 1.0, None, 0.0]  # "A" a stop word, "met" the question's own
+    assert kinship("A bear met Buoy.", "Why did it happen?", {"happen": 1.0}, KindVectors()) == [None] * 4
+
+
+def test_the_tagger_finds_the_word_of_the_kind_asked_for_likelier():
+    text = "During the filming a large bear appeared on the shoreline beside mascot Buoy and forward John Hayden."
+    chunk = Chunk(id="k.txt", source="k.txt", text=text, start=0, end=len(text))
+    ask, evidence = ask_and_evidence("Which animal interrupted the mascot's filming?", [Passage(chunk, 1.0)])
+    bear = text.split().index("bear")
+    without, _, _ = ExtractiveReader().answer_words(text, ask, evidence)
+    near, _, _ = ExtractiveReader(vectors=KindVectors()).answer_words(text, ask, evidence)
+    assert near[bear] > without[bear]
+    assert (near > near[bear]).sum() < (without > without[bear]).sum()  # fewer words ahead of it
+
+
 def assistant_over(tmp_path, embeddings, **articles: str):
     """An Assistant over a corpus of the given articles (file stem = text) and one unrelated article."""
     from qa.assistant import Assistant

@@ -264,7 +264,9 @@ def test_html_garbage_falls_back():
 @pytest.mark.parametrize("stream", [False, True])
 def test_hang_times_out_and_falls_back(stream):
     with run_fault_server("hang") as server:
-        draft, seconds = run(server, {"llm_retries": 1, "llm_timeout": 0.5}, stream)
+        # 2 s, not less: the process's first call builds its HTTP client inside the deadline, which took
+        # over 0.5 s on a loaded CI machine, so the request never left (CI at 9e222fd).
+        draft, seconds = run(server, {"llm_retries": 1, "llm_timeout": 2.0}, stream)
         assert server.requests == 1  # the one deadline is spent: no retry after it
     assert_offline(draft, "timeout")
     assert seconds < 5

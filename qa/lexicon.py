@@ -169,8 +169,18 @@ INSTRUCTION = re.compile(
 
 # --- questions ------------------------------------------------------------------------------------
 
-# Questions about the articles themselves rather than the events: who published them, and when.
-ABOUT_THE_ARTICLE = re.compile(r"\b(published|publish|publication|publisher|byline)\b", re.I)
+# Questions about the articles themselves rather than the events: who published them, and when. The
+# publishing must be the article's ("When was the report published?", "Who published it?"): a question
+# about a book, a game or a study that was published asks for a fact (22 halueval questions and one
+# realtimeqa question were answered with an article's date when any "published" counted).
+_PUBLISH = r"(?:published|publish|publication|publisher)"
+_NEWS_ITEM = r"(?:article|report|story|piece|dispatch)s?"
+_ASKS_WHEN_OR_WHO = r"^\W*(?:when|who|what (?:day|date|time|year)|which (?:outlet|agency|site|newspaper|paper))\b"
+ABOUT_THE_ARTICLE = re.compile(
+    rf"{_ASKS_WHEN_OR_WHO}[^?]*\b{_NEWS_ITEM}\b[^?]*\b{_PUBLISH}\b"  # "When was the report ... published?"
+    rf"|{_ASKS_WHEN_OR_WHO}[^?]*\b{_PUBLISH}\b[^?]*\b(?:the|this|that|these|those) {_NEWS_ITEM}\b"
+    rf"|\bbyline\b|\b(?:was|were) (?:it|this|that|they|these|those) (?:first )?published\b"
+    rf"|\b{_PUBLISH}\s+(?:it|them)\W*$|^\W*(?:who|when)\W+(?:(?:is|was|were) )?(?:the )?{_PUBLISH}\W*$", re.I)
 # A question asking for a reported quantity ("how many troops"), whose reports may differ; not one asking
 # for a difference ("how many more does he need"), which no report states as such; nor "What is the
 # number one hit?".

@@ -196,6 +196,9 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
     ...  "Which articles do you have?", "How do the articles differ on the number of troops?",
     ...  "What did Yoon say on Tuesday?", "What's the latest?", "When was the article published?"]]
     ['overview', 'dated', 'help', 'catalogue', 'comparison', 'fact', 'dated', 'about_article']
+    >>> [classify(q).intent for q in ["Who published it?", "When was the AFP report on the talks published?",
+    ...  "Which game was published first, Ludo or Go?", "A study published in a journal found what?"]]
+    ['about_article', 'about_article', 'fact', 'fact']
     """
     follow_up = is_follow_up(question, history)
     if follow_up and ELLIPSIS.match(question):

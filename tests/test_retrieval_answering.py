@@ -481,3 +481,14 @@ def test_a_named_speaker_speaks_as_he_or_she_right_after_being_named():
     ask, evidence = ask_and_evidence("What did Anna Berg say would be sent?", found[::-1] + passages())
     assert ask.speaker == "Anna Berg"
     assert "every available ship" in Specialists(ExtractiveReader()).answer(ask, evidence).text
+
+
+def test_a_book_that_was_published_is_a_fact_to_find_not_the_articles_date():
+    text = "The novel Saltwater Roads was published in 1903 by Harbour Press, to little notice."
+    chunk = Chunk(id="n", source="n.txt", text=text, start=0, end=len(text), title="Books of the coast",
+                  date="2024-10-29", publisher="AFP")
+    reader = Specialists(ExtractiveReader())
+    book = reader.answer(*ask_and_evidence("In what year was the novel Saltwater Roads published?", [Passage(chunk, 1.0)]))
+    assert "1903" in book.text and "29 October 2024" not in book.text
+    article = reader.answer(*ask_and_evidence("When was the article on Saltwater Roads published?", [Passage(chunk, 1.0)]))
+    assert "29 October 2024" in article.text

@@ -188,8 +188,10 @@ QUANTITY_Q = re.compile(
     r"\bhow (?:many|much|large)\b(?!\s+(?:more|fewer|less)\b)"
     r"|\bwhat (?:is|was|were|are) the (?:number of|size of|total|figure)\b", re.I
 )
+# A question for the events in order; "in order to" gives a purpose ("Which county did he move to in
+# order to farm?" was answered with a timeline).
 TIMELINE_Q = re.compile(
-    r"\btimeline\b|\bchronolog|\bin (?:chronological )?order\b|\bsequence of events\b|\border of events\b"
+    r"\btimeline\b|\bchronolog|\bin (?:chronological )?order\b(?! to\b)|\bsequence of events\b|\border of events\b"
     r"|\bstep by step\b|\bwhat happened when\b",
     re.I,
 )

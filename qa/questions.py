@@ -199,6 +199,8 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
     >>> [classify(q).intent for q in ["Who published it?", "When was the AFP report on the talks published?",
     ...  "Which game was published first, Ludo or Go?", "A study published in a journal found what?"]]
     ['about_article', 'about_article', 'fact', 'fact']
+    >>> classify("List the events in order.").intent, classify("Where did he move in order to farm?").intent
+    ('timeline', 'fact')
     """
     follow_up = is_follow_up(question, history)
     if follow_up and ELLIPSIS.match(question):

@@ -42,6 +42,9 @@ FUNCTION_WORDS = frozenset(
 SPELLING_VARIANTS = (("our", "or"), ("ence", "ense"), ("ise", "ize"), ("isa", "iza"), ("yse", "yze"),
                      ("tre", "ter"), ("ogue", "og"), ("elled", "eled"), ("elling", "eling"), ("mme", "m"))
 
+# A typo may put one vowel for another even in a word's first letter ("embasador"): `qa.spelling.likely_typo`.
+VOWELS = frozenset("aeiou")
+
 # What a question asks for, by the words that open its asking, longest first: the word tagger
 # (`qa.tagger`) learns what each looks like in an answer ("when" a figure, "who" a capitalised word).
 ASKING = ("how many", "how much", "how old", "how long", "what year", "when", "where", "whom", "whose", "who",

@@ -20,7 +20,7 @@ import numpy as np
 from qa.conversation import last_answer, lent_down, source_sentence
 from qa.lexicon import FUNCTION_WORDS, QUESTION_WORDS, STOPWORDS
 from qa.questions import COLLECTION_INTENTS
-from qa.spelling import Speller, edit_distance, english_words, spelling_variants
+from qa.spelling import Speller, edit_distance, english_words, likely_typo, spelling_variants
 from qa.store import ChunkStore, passage_from
 from qa.text import stem, strip_citations, words
 from qa.types import ArticleInfo, Ask, Chunk, Collection, Correction, Evidence, Passage
@@ -253,12 +253,15 @@ class HybridRetriever(BaseRetriever):
             if others and not any(keywords.together(term, o) for o in others):
                 continue
             forms = keywords.written(term)
-            if w[:1].isupper() and w != every[0]:
+            name = w[:1].isupper() and w != every[0]
+            if name:
                 forms = [f for f in forms if f[:1].isupper()]
             else:
                 forms = [f for f in forms if f.islower()] or forms
             if forms:  # the form nearest the word asked ("sumon" is "summon", not the commoner "summoned")
-                out.append(Correction(w, min(forms, key=lambda f: edit_distance(w.lower(), f.lower()))))
+                form = min(forms, key=lambda f: edit_distance(w.lower(), f.lower()))
+                if likely_typo(w, term, form, name):
+                    out.append(Correction(w, form))
         return tuple(out)
 
     def speller(self) -> Speller:

@@ -361,6 +361,19 @@ def test_a_misspelt_word_is_read_as_the_articles_write_it_and_a_name_only_as_a_n
     assert [(c.asked, c.read_as) for c in said] == [("bettar", "better")]
 
 
+def test_a_word_the_articles_lack_is_not_read_as_a_different_word_that_they_use(tmp_path, fake_embeddings):
+    assistant = assistant_over(tmp_path, fake_embeddings, envoy="Ann Marlow, the envoy to Virginia, met the "
+                               "annual summit of governors in Richmond on Friday.")
+
+    def read(question):
+        return [(c.asked, c.read_as) for c in assistant.retriever.evidence(assistant.read(question)).corrections]
+
+    assert read("Did the envoy Yann Marlow meet the governors?") == []  # a first letter no typo changes
+    assert read("Which Virginian governors met the envoy?") == []  # "Virginia" with letters added
+    assert read("Did the envoy watch the annular eclipse with the governors?") == []  # two edits: no typo
+    assert read("Did the envoy meet the govenors?") == [("govenors", "governors")]
+
+
 def test_a_word_spelt_the_other_side_of_the_atlantic_is_read_as_the_articles_spell_it(tmp_path, fake_embeddings):
     assistant = assistant_over(tmp_path, fake_embeddings, ministry="The defense ministry said on Friday that the "
                                "harbour would stay closed to ferries.")

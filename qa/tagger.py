@@ -35,6 +35,12 @@ def asking(question: str) -> str:
     return next((w for w in ASKING if re.search(rf"\b{w}\b", low)), "none")
 
 
+def _asked_word(question: str) -> str | None:
+    """The noun a "which" or "what" question names its answer by, in lower case."""
+    m = ASKED_NOUN.search(question)
+    return None if not m or m.group(1).lower() in STOPWORDS else m.group(1).lower()
+
+
 def asked_noun(question: str) -> str | None:
     """The stem of the noun a "which" or "what" question names its answer by.
 
@@ -43,8 +49,8 @@ def asked_noun(question: str) -> str | None:
     >>> asked_noun("What did he say?") is None
     True
     """
-    m = ASKED_NOUN.search(question)
-    return None if not m or m.group(1).lower() in STOPWORDS else stem(m.group(1).lower())
+    word = _asked_word(question)
+    return stem(word) if word else None
 
 
 def kind_word(question: str) -> str | None:
@@ -54,10 +60,7 @@ def kind_word(question: str) -> str | None:
     >>> kind_word("The probe is headed towards which planet?"), kind_word("Who won?"), kind_word("Why?")
     ('planet', 'person', None)
     """
-    m = ASKED_NOUN.search(question)
-    if m and m.group(1).lower() not in STOPWORDS:
-        return m.group(1).lower()
-    return KIND_WORDS.get(asking(question))
+    return _asked_word(question) or KIND_WORDS.get(asking(question))
 
 
 class WordVectors(Protocol):
@@ -66,13 +69,22 @@ class WordVectors(Protocol):
     def embed_array(self, texts: list[str], cache: bool = False) -> np.ndarray: ...
 
 
+def _bare(word: str) -> str:
+    """A whitespace word without the punctuation around it, in lower case.
+
+    >>> _bare('"Poltergeist",')
+    'poltergeist'
+    """
+    return re.sub(r"^\W+|\W+$", "", word).lower()
+
+
 def kinship(text: str, question: str, weights: Mapping[str, float], vectors: WordVectors) -> list[float | None]:
     """The cosine of each whitespace word of `text` to the question's `kind_word`, embedded alone: the
     answer to "Which breed won?" is a word near "breed" ("schnauzer"), not the name beside the question's
     words ("Madison Square Garden"). None for the question's own words (`weights`), stop words and
     punctuation, and for every word when the question names no kind."""
     kind = kind_word(question)
-    bare = [re.sub(r"^\W+|\W+$", "", text[a:b]).lower() for a, b in token_spans(text)]
+    bare = [_bare(text[a:b]) for a, b in token_spans(text)]
     judged = [bool(w) and w not in STOPWORDS and not {stem(x) for x in words(w)} & weights.keys() for w in bare]
     if kind is None or not any(judged):
         return [None] * len(bare)
@@ -120,7 +132,7 @@ def word_features(text: str, question: str, weights: Mapping[str, float], answer
     candidate, goes without)."""
     spans = token_spans(text)
     raw = [text[a:b] for a, b in spans]
-    bare = [re.sub(r"^\W+|\W+$", "", w).lower() for w in raw]
+    bare = [_bare(w) for w in raw]
     stems_of = [{stem(w) for w in words(r)} for r in raw]
     asked = [bool(found & weights.keys()) for found in stems_of]
     # "Which came first, A or B?" is answered by A or B: words of the question, yet the answer.
@@ -159,8 +171,8 @@ def word_features(text: str, question: str, weights: Mapping[str, float], answer
             f"{shape}|after_asked": bool(i and asked[i - 1]),
         }
         if kin is not None:
-            f.update({f"kin={_kin(kin[i])}": True, f"{wants}|kin={_kin(kin[i])}": True,
-                      f"{shape}|kin={_kin(kin[i])}": True})
+            near = _kin(kin[i])
+            f.update({f"kin={near}": True, f"{wants}|kin={near}": True, f"{shape}|kin={near}": True})
         quotes += sum(word.count(q) for q in "\"“”")
         brackets = max(0, brackets + word.count("(") - word.count(")"))
         out.append({k: 1.0 for k, v in f.items() if v})

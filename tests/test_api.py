@@ -55,6 +55,8 @@ def test_refuses_what_the_articles_do_not_say(seeds_assistant):
     answer = seeds_assistant.answer("What did India's government say about the treaty?")
     assert answer.refused and not answer.citations
     assert answer.text == "The articles do not mention India."
+    made_up = seeds_assistant.answer("What did the Martian zebra parliament decide about glaciers?")
+    assert made_up.refused and not made_up.citations
 
 
 def test_a_question_in_other_words_than_the_articles_is_answered_not_refused(seeds_assistant):

@@ -225,7 +225,7 @@ def test_error_in_the_assistant_is_a_short_message_not_a_traceback(make_assistan
 
 def test_refusal_reads_as_refusal_and_answers_stream_word_by_word(make_assistant):
     web = app.WebChat(make_assistant())
-    updates = list(web.chat("What did the Martian zebra parliament decide about glaciers?", app.ChatSession()))
+    updates = list(web.chat("What colour are the zebras on Mars?", app.ChatSession()))
     reply = updates[-1][1][-1]["content"]
     assert webui.REFUSAL_LEAD in reply and webui.ERROR_LEAD not in reply
     started = time.perf_counter()

@@ -80,11 +80,20 @@ class Item:
 
 
 def asked_of(questions, store_name: str, n: int):
-    """The first `n` answerable questions (by hash order), as unanswerable questions of another store."""
+    """The first `n` answerable questions (by hash order), as unanswerable questions of another store.
+    They keep their gold answers, so that `answered_elsewhere` can tell which the other articles hold."""
     from dataclasses import replace
 
     chosen = sorted((q for q in questions if q.answerable), key=lambda q: hashlib.sha1(q.id.encode()).hexdigest())[:n]
-    return [replace(q, id=f"{q.id}@{store_name}", answerable=False, answers=(), sources=()) for q in chosen]
+    return [replace(q, id=f"{q.id}@{store_name}", answerable=False, sources=()) for q in chosen]
+
+
+def answered_elsewhere(item: Item) -> bool:
+    """An off-topic question whose gold answer a candidate of the other articles contains: those
+    articles may well answer it (news of the Oscars' host answers an encyclopedia question about him),
+    so it is not known to be unanswerable. 27 of the 340 off-topic questions; left out of fitting and
+    of the metrics, where they held the refusal threshold up as questions to refuse."""
+    return item.set_name == "off-topic" and any(contains(t, a) for t in item.texts for a in item.answers)
 
 
 def build_items(stores: Path) -> list[Item]:
@@ -374,8 +383,8 @@ SHORT_WORDS, SHORT_SHARE = 30, 0.6
 
 # Off-topic questions are made up (one set's questions asked of another set's articles): a floor to
 # keep, not accuracy to trade answers for. The policy must refuse at least REFUSE_FLOOR of them, the
-# issue's refusal accuracy of 0.90 plus two standard errors of a share of 0.9 on the 239 fitting
-# questions (2 * sqrt(0.09 / 239) = 0.04). The other sets' questions count once each. Scored as four
+# issue's refusal accuracy of 0.90 plus two standard errors of a share of 0.9 on the 221 fitting
+# questions (2 * sqrt(0.09 / 221) = 0.04). The other sets' questions count once each. Scored as four
 # sets of equal weight, once the passages' similarity to the question told off-topic questions apart,
 # the refusal threshold rose to 0.76, held there by one of the seeds' 8 fitting near misses (worth 12
 # halueval questions): 6.2 % of halueval's answerable questions refused, against 4.0 % at 0.56.
@@ -483,14 +492,17 @@ Five logistic regressions and four numbers, fitted by `training/train_reader.py`
   unanswerable questions) over the sets' own questions, among the choices that keep at least 60 % of
   every set's answers at 30 words or fewer (words as `qa eval` counts them; a median of 30 with a
   margin of two standard errors on a 100-question set) and refuse at least 94 % of the off-topic
-  questions (the issue's 0.90 plus two standard errors on 239 questions).
+  questions (the issue's 0.90 plus two standard errors on 221 questions).
 
 ## Data
 
 The development sets in `../shared/devsets` (read from there, never copied here) and the project's own
 seed questions: {data}. Labels: a candidate sentence is positive when it contains a gold answer (the
 evaluation's own matching); unanswerable questions give only negatives. *off-topic*: answerable
-questions of one set asked of another set's articles, labelled unanswerable. Questions are split by a
+questions of one set asked of another set's articles, labelled unanswerable, but for the 27 (of 340)
+whose gold answer a candidate of those articles contains: they may well be answered there, so they are
+left out. Before they were, they held the refusal threshold at 0.58 (halueval held back 0.818, 5.5 %
+refused). Questions are split by a
 hash of their id (`qa.eval.held_back`): 70 % fit the models, 30 % are held back and never seen.
 
 ## Metrics
@@ -548,6 +560,14 @@ sets with an answer among the candidates; the scorer: 0.894):
   25 words free, not 20); `qa eval` halueval 0.811 to 0.814, but `heldout3.jsonl` fell from 0.649 to
   0.622 and its refusals from 0.250 to 0.125, off-topic realtimeqa questions refused 0.883 to 0.875.
   Not shipped.
+- **The answer spotter with kinship** (every candidate's words embedded alone, as the tagger's are):
+  held-back top-1 halueval 0.917 to 0.911, realtimeqa 0.800 both, seeds 0.857 to 0.893. No gain worth
+  embedding every candidate's words (a vocabulary table built at ingest would have made it cheap).
+- **Answerability's overlap as a share of the whole question** (the best sentence's and passage's
+  overlap times 1 less `unknown`, so that a question whose one known word is "parliament" does not
+  overlap fully): held-back halueval 0.827 to 0.814, realtimeqa refusals 0.917 to 1.000; `qa eval`
+  halueval 0.821 to 0.818 with 42 false refusals against 37, realtimeqa refusal accuracy 0.950 to
+  1.000, off-topic refused within one or two questions either way. Not shipped.
 
 ## Rebuild
 
@@ -592,6 +612,7 @@ def main(argv: list[str] | None = None) -> int:
             import pickle
 
             args.cache.write_bytes(pickle.dumps(items))
+    items = [i for i in items if not answered_elsewhere(i)]
     # The answer spotter learns from the candidates of the sets' own questions: an off-topic question's
     # candidates are about something else and hold no answer-like word the question asks for. A fitting
     # question's SPOTTED columns come from a spotter fitted on the other half of the questions, as the

@@ -91,8 +91,8 @@ def asked_of(questions, store_name: str, n: int):
 def answered_elsewhere(item: Item) -> bool:
     """An off-topic question whose gold answer a candidate of the other articles contains: those
     articles may well answer it (news of the Oscars' host answers an encyclopedia question about him),
-    so it is not known to be unanswerable. 27 of the 340 off-topic questions; left out of fitting and
-    of the metrics, where they held the refusal threshold up as questions to refuse."""
+    so it is not known to be unanswerable. Left out of fitting and of the metrics (27 of the 340
+    off-topic questions in November 2026), where they held the refusal threshold up as questions to refuse."""
     return item.set_name == "off-topic" and any(contains(t, a) for t in item.texts for a in item.answers)
 
 
@@ -499,7 +499,7 @@ Five logistic regressions and four numbers, fitted by `training/train_reader.py`
 The development sets in `../shared/devsets` (read from there, never copied here) and the project's own
 seed questions: {data}. Labels: a candidate sentence is positive when it contains a gold answer (the
 evaluation's own matching); unanswerable questions give only negatives. *off-topic*: answerable
-questions of one set asked of another set's articles, labelled unanswerable, but for the 27 (of 340)
+questions of one set asked of another set's articles, labelled unanswerable, but for the {left_out} (of {off_topic})
 whose gold answer a candidate of those articles contains: they may well be answered there, so they are
 left out. Before they were, they held the refusal threshold at 0.58 (halueval held back 0.818, 5.5 %
 refused). Questions are split by a
@@ -590,6 +590,7 @@ def card(model: dict) -> str:
     return CARD.format(refuse_below=model["refuse_below"], cut_above=model["cut_above"],
                        words_free=model["words_free"], words_cost=model["words_cost"],
                        window_words=WINDOW_WORDS, max_words=MAX_WORDS, data=data,
+                       left_out=model["answered_elsewhere"]["left_out"], off_topic=model["answered_elsewhere"]["of"],
                        tagger_features=len(model["tagger"]["weights"]),
                        spotter_features=len(model["spotter"]["weights"]), min_count=WORD_MIN_QUESTIONS, tagger_c=WORD_C,
                        table="\n".join(rows))
@@ -612,7 +613,9 @@ def main(argv: list[str] | None = None) -> int:
             import pickle
 
             args.cache.write_bytes(pickle.dumps(items))
+    off_topic = sum(i.set_name == "off-topic" for i in items)
     items = [i for i in items if not answered_elsewhere(i)]
+    left_out = off_topic - sum(i.set_name == "off-topic" for i in items)
     # The answer spotter learns from the candidates of the sets' own questions: an off-topic question's
     # candidates are about something else and hold no answer-like word the question asks for. A fitting
     # question's SPOTTED columns come from a spotter fitted on the other half of the questions, as the
@@ -654,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         "window": window,
         **asdict(policy),
         "data": {n: sum(i.set_name == n for i in fitting) for n in sorted({i.set_name for i in items})},
+        "answered_elsewhere": {"left_out": left_out, "of": off_topic},
         "metrics": report,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)

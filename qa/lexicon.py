@@ -192,13 +192,20 @@ QUANTITY_Q = re.compile(
     r"|\bwhat (?:is|was|were|are) the (?:number of|size of|total|figure)\b", re.I
 )
 # A question for the events in order; "in order to" gives a purpose ("Which county did he move to in
-# order to farm?" was answered with a timeline).
+# order to farm?" was answered with a timeline). "Step by step" asks for the events when it opens or
+# closes the question or comes with what happened; inside it says how something is done ("Apart from
+# backing Ukraine step by step, what else did he say ...?" was answered with a timeline).
 TIMELINE_Q = re.compile(
     r"\btimeline\b|\bchronolog|\bin (?:chronological )?order\b(?! to\b)|\bsequence of events\b|\border of events\b"
-    r"|\bstep by step\b|\bwhat happened when\b",
+    r"|^\W*step by step\b|\bstep by step\W*$|\bstep by step\b.*\bhappen|\bhappen\w*\b.*\bstep by step\b"
+    r"|\bwhat happened when\b",
     re.I,
 )
-COMPARE_Q = re.compile(r"\b(?:compar|differ|versus|vs\b|discrepan|contradict|disagree|conflict|match)", re.I)
+# Asking how reports compare; "has been compared to" only describes the thing asked about ("How many
+# novels are in the series it has been compared to?" was answered with the reports' figures).
+COMPARE_Q = re.compile(
+    r"\b(?<!been )(?<!was )(?<!were )(?:compar|differ|versus|vs\b|discrepan|contradict"
+    r"|disagree|conflict|match)", re.I)
 # (A lone "figure" is too often a person: "which historical figure"; "figures" is the plural of a count.)
 FIGURE_Q = re.compile(r"\b(?:counts?|figures|numbers?|estimates?|tall(?:y|ies)|totals?|how many|how much)\b", re.I)
 # Words about figures and reports rather than about what is counted ("how do the counts compare").

@@ -119,6 +119,9 @@ def named_by(text: str) -> list[str]:
     return found
 
 
+ASKS = re.compile(r"(?:\w+ )?(?:how|when|what|which|who|whom|whose|where|why)\b", re.I)  # a sentence that asks
+
+
 def answer_type(question: str) -> AnswerType | None:
     """What kind of thing the question asks for, judged from its leading question word.
 
@@ -130,10 +133,15 @@ def answer_type(question: str) -> AnswerType | None:
     ('name', 'person')
     >>> answer_type("What happens next?"), answer_type("What is the capital of the state that holds the park?")
     ('next', None)
+    >>> answer_type("When she died, the Queen left four dogs. Who will care for them?")
+    'name'
     """
     if NEXT_Q.search(question):
         return "next"
-    q = question.lower()
+    # A news quiz may set the scene first ("When she died, the Queen left four dogs. Who will care for
+    # them?"): the sentence that asks says what is asked.
+    asking = re.split(r"(?<=[.!?])\s+(?=[A-Z])", question.strip())[-1]
+    q = (asking if ASKS.match(asking) else question).lower()
     lead = re.search(r"\b(how|when|what|which|who|whom|whose|where|why)\b", q)
     wh = lead.group(1) if lead else ""
     rest = q[lead.start():] if lead else q
@@ -201,6 +209,9 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
     ['about_article', 'about_article', 'fact', 'fact']
     >>> classify("List the events in order.").intent, classify("Where did he move in order to farm?").intent
     ('timeline', 'fact')
+    >>> [classify(q).intent for q in ["Tell me step by step what happened.", "Besides aiding Kyiv step by step, what else did he say?",
+    ...  "How many novels are in the series it has been compared to?"]]
+    ['timeline', 'fact', 'fact']
     """
     follow_up = is_follow_up(question, history)
     if follow_up and ELLIPSIS.match(question):

@@ -568,6 +568,19 @@ sets with an answer among the candidates; the scorer: 0.894):
   overlap fully): held-back halueval 0.827 to 0.814, realtimeqa refusals 0.917 to 1.000; `qa eval`
   halueval 0.821 to 0.818 with 42 false refusals against 37, realtimeqa refusal accuracy 0.950 to
   1.000, off-topic refused within one or two questions either way. Not shipped.
+- **Soft overlap through word vectors** (each question word's best cosine to the sentence's words, the
+  words embedded alone as the tagger's are, IDF-weighted; as it is, for the words the sentence lacks,
+  and over the best candidate's): held-back top-1 halueval 0.917 to 0.908-0.921, realtimeqa 0.800 to
+  0.788-0.800, seeds 0.857 to 0.893 (one question). Not worth a vocabulary table built at ingest.
+- **Second-hop and neighbour features** for the sentence scorer (the share of the new names of the
+  sentence that overlaps the question most which another sentence repeats; the overlap of the sentence
+  before; a question mark or a heading line in the candidate; a sentence that opens with "this",
+  "they" ...): held-back top-1 halueval 0.904-0.917, realtimeqa 0.788-0.800, seeds 0.786-0.893 against
+  0.917, 0.800 and 0.857. None gains.
+- **Answerability from the question's names** (the share of its capitalised words the best candidate's
+  article uses, or any candidate; the overlap of all the best article's candidates), at the threshold
+  that refuses 94 % of the fitting off-topic questions: held-back halueval false refusals 13 to 11-14,
+  and held-back off-topic questions refused 0.891 to 0.859-0.891. Not shipped.
 
 ## Rebuild
 

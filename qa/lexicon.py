@@ -342,7 +342,9 @@ GREETING_ONLY = re.compile(
 HELP_Q = re.compile(
     r"\bwhat (?:can|do|could) you (?:do|help)\b|\bhow (?:does|do) (?:this|it|you) work\b|\bwho are you\b"
     r"|\bwhat are you\b|\bhow (?:do|can|should) i (?:use|ask)\b|\bwhat (?:can|should|could) i ask\b"
-    r"|^\s*help\b|\bhelp me (?:get started|start)\b|\bhow to use\b|\bwhat is this\b",
+    r"|^\s*help\b|\bhelp me (?:get started|start)\b|\bhow to use\b"
+    # "What is this?" asks about the tool; "What is this pact about?" about the news.
+    r"|^\W*what(?: is|'s) this(?: (?:tool|app|thing|assistant|bot|chat|site|page|service))?(?: (?:for|about))?\W*$",
     re.I,
 )
 # Asked across the articles: "how do the articles differ on X", "do the reports agree about X".

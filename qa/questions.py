@@ -212,6 +212,8 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
     >>> [classify(q).intent for q in ["Tell me step by step what happened.", "Besides aiding Kyiv step by step, what else did he say?",
     ...  "How many novels are in the series it has been compared to?"]]
     ['timeline', 'fact', 'fact']
+    >>> classify("What is this?").intent, classify("what is this pact about").intent
+    ('help', 'fact')
     """
     follow_up = is_follow_up(question, history)
     if follow_up and ELLIPSIS.match(question):

@@ -25,7 +25,7 @@ import numpy as np
 from qa.chunking import is_heading, sentence_spans
 from qa.conversation import REPEAT_SHARE, Said, last_answer, same_root, source_sentence, turns_to
 from qa.answering import REFUSAL
-from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses
+from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses, without_stray_word
 from qa.holds import SPEECH_STEMS, in_full, mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import AHEAD, INSTRUCTION, PERSON_PRONOUNS, STOPWORDS, YES_NO
 from qa.questions import options, person_names
@@ -642,7 +642,7 @@ class ExtractiveReader:
         the window most likely to hold the answer, when it is likely enough or the text too long."""
         found = best_window(text, weights, ask.kind.answer_type, known, word_p, self.model.window.probability)
         if found and (found[1] >= self.model.cut_above or len(text.split()) > MAX_WORDS):
-            return found[0]
+            return without_stray_word(text, *found[0])
         return None
 
     def answer(self, ask: Ask, evidence: Evidence) -> Draft:

@@ -397,18 +397,27 @@ def referent(history: Sequence[Turn]) -> str | None:
     'Anna Berg'
     >>> referent([Turn("user", "Which envoy did Paris summon?"), Turn("assistant", "Ann Lee spoke. Paris summoned envoy Jean Dupont. [1]")])
     'Jean Dupont'
+    >>> referent([Turn("user", "Who did Paris summon?"), Turn("assistant", "Paris summoned Jean Dupont. [1]"),
+    ...           Turn("user", "What did he say?"), Turn("assistant", "He said Rome would reply. [1]")])
+    'Jean Dupont'
     """
     last_user = next((t.content for t in reversed(history) if t.role == "user"), "")
     asks_for_someone = answer_type(last_user) in {"person", "name"} and not re.match(r"\s*who(?:'s| is| was)\b", last_user, re.I)
     order = ("assistant", "user") if asks_for_someone else ("user", "assistant")
     for role in order:
-        for turn in reversed([t for t in history if t.role == role][-2:]):
+        for k, turn in reversed([(k, t) for k, t in enumerate(history) if t.role == role][-2:]):
             text = strip_citations(turn.content)
             if role == "assistant" and asks_for_someone:
                 text = _nearest_first(text, last_user)
             names = person_names(text)
             if names:
                 return names[0]
+            if role == "user" and PERSON_PRONOUN.search(text):
+                # A question that names no one but says "he" names whom its "he" stood for: after "Who
+                # did Seoul summon?" and "What did he say?", "Why was he summoned?" asks of the envoy.
+                earlier = referent(history[:k])
+                if earlier:
+                    return earlier
     return None
 
 

@@ -80,6 +80,9 @@ def test_follow_up_uses_the_conversation(seeds_assistant):
     follow = seeds_assistant.answer("What did he say in response?", history)
     assert not follow.refused and follow.text != first.text
     assert follow.citations[0].source == SOURCE_OF_AMBASSADOR
+    # A turn later "he" still stands for him, whoever the reply names: the question before said "he" too.
+    history += [{"role": "user", "content": "What did he say in response?"}, {"role": "assistant", "content": follow.text}]
+    assert "Zinoviev" in seeds_assistant.read("Why was he summoned?", history).question
 
 
 def test_retrieval_spreads_across_articles(seeds_assistant):

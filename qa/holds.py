@@ -47,11 +47,25 @@ def new_figures(sentence: str, known: set[str], money: bool = True) -> list[re.M
 
 
 def dates(sentence: str) -> list[re.Match]:
-    """Date expressions: a month or weekday with its day and year, a bare year, or a relative day."""
+    """Date expressions: a month or weekday with its day and year, a bare year, or a time said relative
+    to the article's ("last week", "by the end of the year", "in the coming weeks").
+
+    >>> [m.group() for m in dates("On Friday, 3 May 2024, it said the pandas come by the end of the year.")]
+    ['Friday, 3 May 2024', 'end of the year']
+    >>> [m.group() for m in dates("Talks resume later this month; a deal is due in a few weeks, not tomorrow.")]
+    ['later this month', 'in a few weeks', 'tomorrow']
+    >>> [m.group() for m in dates("The canal opened in 1761; in the 1880s it closed at 07:40.")]
+    ['1761', '1880s', '07:40']
+    """
     month = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan\.|Feb\.|Aug\.|Sept?\.|Oct\.|Nov\.|Dec\.)"
     weekday = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    period = r"(?:week|weekend|month|year|spring|summer|fall|autumn|winter)"
+    # A year from 1000 (encyclopedia questions ask when a canal opened in 1761), a decade, a time of day.
     pattern = (rf"\b(?:{weekday},?\s+)?(?:\d{{1,2}}\s+{month}|{month}\s+\d{{1,2}}(?:st|nd|rd|th)?|{month})(?:,?\s+\d{{4}})?"
-               rf"|\b{weekday}\b|\b(?:19|20)\d\d\b|\b(?:yesterday|today|last (?:week|month|year))\b")
+               rf"|\b{weekday}\b|\b(?:1\d|20)\d\d(?:s|’s|'s)?\b|\b\d{{1,2}}:\d\d\b"
+               rf"|\b(?:yesterday|today|tonight|tomorrow)\b"
+               rf"|\b(?:(?:earlier|later) )?(?:this|last|next|past) {period}\b|\bend of (?:the|this|next) {period}\b"
+               rf"|\byear's end\b|\b(?:[Ii]n (?:the coming|a few|several|\d+|two|three)|[Aa] few) (?:days|weeks|months|years)\b")
     return list(re.finditer(pattern, sentence))
 
 

@@ -75,6 +75,13 @@ LEANS_BACK = re.compile(
     r"|\bthe (?:same|latter|former)\b|\bafterwards?\b|\belse\b",
     re.I,
 )
+# A follow-up asking for more than the answers gave ("Who else?", "What other figures?"): what was said
+# is no answer to it.
+ASKS_FOR_MORE = re.compile(r"\b(?:else|other|others|another|more|again|besides|apart from|aside from)\b", re.I)
+# The asked types a sentence holds precisely enough (a date, a figure, an age ...) that a follow-up
+# asking for one is answered by an earlier answer's sentence holding it ("When are they coming back?"
+# after "The pandas will be at the zoo by the end of the year."). Names are not: most sentences hold one.
+PRECISE_TYPES = frozenset({"date", "number", "amount", "age", "duration"})
 # A question asked to be confirmed or denied ("Was it unanimous?"), by its leading auxiliary verb.
 YES_NO = re.compile(r"^\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
 # A question about what is to come after what the conversation told ("What happens next?", "What's

@@ -569,6 +569,7 @@ sets with an answer among the candidates; the scorer: 0.894):
   overlap fully): held-back halueval 0.827 to 0.814, realtimeqa refusals 0.917 to 1.000; `qa eval`
   halueval 0.821 to 0.818 with 42 false refusals against 37, realtimeqa refusal accuracy 0.950 to
   1.000, off-topic refused within one or two questions either way. Not shipped.
+- *The next three were measured on the candidates of commit 15cf70e (before the wider date recogniser).*
 - **Soft overlap through word vectors** (each question word's best cosine to the sentence's words, the
   words embedded alone as the tagger's are, IDF-weighted; as it is, for the words the sentence lacks,
   and over the best candidate's): held-back top-1 halueval 0.917 to 0.908-0.921, realtimeqa 0.800 to

@@ -11,6 +11,7 @@ it states. Spelling corrections made before retrieval are said at the end of the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Iterator, Protocol
 
 from qa.claims import comparison_draft, quantity_draft, with_other_reports
@@ -52,9 +53,22 @@ def article_facts(chunk: Chunk) -> str | None:
     return f"The article {name} was published {' '.join(parts)}."
 
 
-def article_draft(evidence: Evidence) -> Draft | None:
-    """"When/by whom was it published?": the facts of the best-ranked article that states them."""
-    for p in evidence.passages:
+def article_draft(ask: Ask, evidence: Evidence) -> Draft | None:
+    """"When/by whom was it published?": the facts of the best-ranked article that states them, an
+    article of the publisher the question names first ("When was the AFP article published?").
+
+    >>> from qa.questions import classify
+    >>> a = Chunk("a", "a.txt", "t", 0, 1, title="Talks", date="2024-10-28", publisher="Defence Talks")
+    >>> b = Chunk("b", "b.txt", "t", 0, 1, title="Warning", date="2024-10-29", publisher="AFP")
+    >>> q = "When was the AFP article published?"
+    >>> article_draft(Ask(q, classify(q)), Evidence((Passage(a, 0.9), Passage(b, 0.8)))).text
+    'The article “Warning” was published on 29 October 2024 by AFP. [1]'
+    """
+    def named(p: Passage) -> bool:
+        publisher = p.chunk.publisher
+        return bool(publisher) and re.search(rf"\b{re.escape(publisher)}\b", ask.question, re.I) is not None
+
+    for p in sorted(evidence.passages, key=lambda p: not named(p)):
         facts = article_facts(p.chunk)
         if facts:
             return Draft(text=f"{facts} [1]", refused=False, citations=[Citation.of(1, p.chunk, 0, 0)])
@@ -140,7 +154,7 @@ class Specialists:
         if not evidence.passages:
             return None
         if intent == "about_article":
-            return article_draft(evidence)
+            return article_draft(ask, evidence)
         if intent == "timeline":
             # Every dated event of the topic: the retriever's whole ranking, not only the top k.
             return timeline_draft(ask.question, ask.query, *everything_dated(evidence))

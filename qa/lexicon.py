@@ -183,7 +183,7 @@ INSTRUCTION = re.compile(
 # publishing must be the article's ("When was the report published?", "Who published it?"): a question
 # about a book, a game or a study that was published asks for a fact (22 halueval questions and one
 # realtimeqa question were answered with an article's date when any "published" counted).
-_PUBLISH = r"(?:published|publish|publication|publisher)"
+_PUBLISH = r"(?:published|publish|publication|publisher|posted|put online)"
 _NEWS_ITEM = r"(?:article|report|story|piece|dispatch)s?"
 _ASKS_WHEN_OR_WHO = r"^\W*(?:when|who|what (?:day|date|time|year)|which (?:outlet|agency|site|newspaper|paper))\b"
 ABOUT_THE_ARTICLE = re.compile(

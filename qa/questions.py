@@ -207,6 +207,8 @@ def classify(question: str, history: Sequence[Turn] = ()) -> QuestionKind:
     >>> [classify(q).intent for q in ["Who published it?", "When was the AFP report on the talks published?",
     ...  "Which game was published first, Ludo or Go?", "A study published in a journal found what?"]]
     ['about_article', 'about_article', 'fact', 'fact']
+    >>> classify("What time was the AFP story put online?").intent, classify("When was the video posted?").intent
+    ('about_article', 'fact')
     >>> classify("List the events in order.").intent, classify("Where did he move in order to farm?").intent
     ('timeline', 'fact')
     >>> [classify(q).intent for q in ["Tell me step by step what happened.", "Besides aiding Kyiv step by step, what else did he say?",

@@ -148,7 +148,7 @@ def best_window(text: str, weights: Mapping[str, float], answer_type: str | None
     return spans[best], float(p[best])
 
 
-def without_stray_word(text: str, start: int, end: int) -> tuple[int, int]:
+def without_stray_edges(text: str, start: int, end: int) -> tuple[int, int]:
     """The window `text[start:end]` without a lone word of another sentence at its edge (the last word
     of the sentence before, or the first of the next), and without the end of a question it opens on
     ("…called the Beaver Moon? In the U.S., moons are …": a question asks, the answer follows). Only
@@ -157,11 +157,11 @@ def without_stray_word(text: str, start: int, end: int) -> tuple[int, int]:
     dropping two lost 2 of 40; dropping the end of a question lost none (4 windows).
 
     >>> text = "They met in Kyiv. In a call on Monday, Yoon warned of risks. Seoul agreed."
-    >>> a, b = without_stray_word(text, 12, 66)
+    >>> a, b = without_stray_edges(text, 12, 66)
     >>> text[12:66], text[a:b]
     ('Kyiv. In a call on Monday, Yoon warned of risks. Seoul', 'In a call on Monday, Yoon warned of risks.')
     >>> text = "Why is it called the Beaver Moon? Beavers build dams then."
-    >>> text[slice(*without_stray_word(text, 11, 58))]
+    >>> text[slice(*without_stray_edges(text, 11, 58))]
     'Beavers build dams then.'
     """
     spans = [(a, b) for a, b in sentence_spans(text) if a < end and start < b]

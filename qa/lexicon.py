@@ -82,6 +82,9 @@ ASKS_FOR_MORE = re.compile(r"\b(?:else|other|others|another|more|again|besides|a
 # asking for one is answered by an earlier answer's sentence holding it ("When are they coming back?"
 # after "The pandas will be at the zoo by the end of the year."). Names are not: most sentences hold one.
 PRECISE_TYPES = frozenset({"date", "number", "amount", "age", "duration"})
+# A sentence that asks, by its question word (after one word at most: "In which ..."): the last
+# sentence of "When she died, the Queen left four dogs. Who will care for them?" says what is asked.
+ASKING_SENTENCE = re.compile(r"(?:\w+ )?(?:how|when|what|which|who|whom|whose|where|why)\b", re.I)
 # A question asked to be confirmed or denied ("Was it unanimous?"), by its leading auxiliary verb.
 YES_NO = re.compile(r"^\s*(?:is|are|was|were|did|does|do|has|have|had|can|could|will|would|should)\b", re.I)
 # A question about what is to come after what the conversation told ("What happens next?", "What's

@@ -19,6 +19,7 @@ from qa.conversation import last_answer, turns_to
 from qa.lexicon import (
     ABOUT_THE_ARTICLE,
     ACROSS_REPORTS_Q,
+    ASKING_SENTENCE,
     CATALOGUE_Q,
     COMPARE_Q,
     FIGURE_Q,
@@ -119,9 +120,6 @@ def named_by(text: str) -> list[str]:
     return found
 
 
-ASKS = re.compile(r"(?:\w+ )?(?:how|when|what|which|who|whom|whose|where|why)\b", re.I)  # a sentence that asks
-
-
 def answer_type(question: str) -> AnswerType | None:
     """What kind of thing the question asks for, judged from its leading question word.
 
@@ -141,7 +139,7 @@ def answer_type(question: str) -> AnswerType | None:
     # A news quiz may set the scene first ("When she died, the Queen left four dogs. Who will care for
     # them?"): the sentence that asks says what is asked.
     asking = re.split(r"(?<=[.!?])\s+(?=[A-Z])", question.strip())[-1]
-    q = (asking if ASKS.match(asking) else question).lower()
+    q = (asking if ASKING_SENTENCE.match(asking) else question).lower()
     lead = re.search(r"\b(how|when|what|which|who|whom|whose|where|why)\b", q)
     wh = lead.group(1) if lead else ""
     rest = q[lead.start():] if lead else q

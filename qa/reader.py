@@ -25,7 +25,7 @@ import numpy as np
 from qa.chunking import is_heading, sentence_spans
 from qa.conversation import REPEAT_SHARE, Said, last_answer, same_root, source_sentence, turns_to
 from qa.answering import REFUSAL
-from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses, without_stray_word
+from qa.excerpt import WINDOW_FEATURES, best_window, with_ellipses, without_stray_edges
 from qa.holds import SPEECH_STEMS, in_full, mentions, new_figures, new_names, speaks, typed_spans
 from qa.lexicon import AHEAD, ASKS_FOR_MORE, INSTRUCTION, PERSON_PRONOUNS, PRECISE_TYPES, STOPWORDS, YES_NO
 from qa.questions import options, person_names
@@ -234,8 +234,8 @@ SENTENCE_FEATURES = FEATURES + SPOTTED
 # The asked types an answer must hold a thing of, or be refused: a person, an age, a count. On the
 # development sets the best sentence lacked one for none of 84 answerable questions for a person and
 # for 1 of 39 age and count questions, answered wrong. Dates are not checked: some year or day is in
-# nearly every sentence (the best sentence held one for all 114 date questions of the sets and for 15
-# of the 15 off-topic ones), so the check would refuse nothing; amounts are left to the fitted models.
+# nearly every sentence (the best sentence held one for all 114 date questions of the sets and all 15
+# off-topic ones), so the check would refuse nothing; amounts are left to the fitted models.
 CHECKED_TYPES = frozenset({"person", "age", "number"})
 
 
@@ -424,7 +424,8 @@ def said_in_passing(sentence: str, ask: Ask) -> bool:
 
 def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates as answers to a follow-up: a sentence an earlier answer already gave, in its words
-    or reworded, is dropped; a pair that opens with such a sentence keeps the sentence after it (scored
+    or reworded, is dropped, unless it confirms a yes-or-no follow-up (`confirms`) or holds the date or
+    figure the follow-up asks for (`said_in_passing`); a pair that opens with such a sentence keeps the sentence after it (scored
     as the pair, since following what was said is why it answers the follow-up). A pair that ends with
     one is dropped: the sentence before what was said does not carry the story on, and its own
     candidate scores it without the borrowed overlap."""
@@ -661,7 +662,7 @@ class ExtractiveReader:
         the window most likely to hold the answer, when it is likely enough or the text too long."""
         found = best_window(text, weights, ask.kind.answer_type, known, word_p, self.model.window.probability)
         if found and (found[1] >= self.model.cut_above or len(text.split()) > MAX_WORDS):
-            return without_stray_word(text, *found[0])
+            return without_stray_edges(text, *found[0])
         return None
 
     def answer(self, ask: Ask, evidence: Evidence) -> Draft:

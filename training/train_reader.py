@@ -36,7 +36,7 @@ from qa.eval import held_back, load_questions  # noqa: E402
 from qa.eval.metrics import contains  # noqa: E402
 from qa.questions import read_question  # noqa: E402
 from qa.excerpt import (WINDOW_FEATURES, WINDOW_WORDS, best_window, token_spans, window_features,  # noqa: E402
-                        with_ellipses, without_stray_word)
+                        with_ellipses, without_stray_edges)
 from qa.reader import (MAX_WORDS, MODEL_PATH, QUESTION_FEATURES, SENTENCE_FEATURES, Logistic,  # noqa: E402
                        candidates, features, question_features, spotted)
 from qa.tagger import WordTagger, kinship, word_features  # noqa: E402
@@ -210,7 +210,7 @@ def shown(item: Item, index: int, window: dict, tagger: dict) -> Shown:
     if found is None:
         return whole
     (a, b), p = found
-    a, b = without_stray_word(text, a, b)
+    a, b = without_stray_edges(text, a, b)
     return Shown(whole.right, whole.words, p, holds(item, text[a:b]), len(with_ellipses(text, a, b).split()) + 1,
                  len(text.split()) > MAX_WORDS)
 

@@ -71,6 +71,17 @@ def is_heading(sentence: str) -> bool:
     return len(sentence) < 120 and not re.search(r"[.!?:;,'\"”’)]$", sentence.strip())
 
 
+def is_question(sentence: str) -> bool:
+    """A sentence that asks rather than tells ("When is the House voting?"), not a title in quotes
+    that ends in a question mark.
+
+    >>> is_question("When is the House voting on the files?"), is_question('He hosted "Who Wants to Be a Millionaire?')
+    (True, False)
+    """
+    s = sentence.rstrip()
+    return s.endswith("?") and not re.search(r"[\"“][^\"”]*\?$", s)
+
+
 def chunk_article(article: Article, max_chars: int = 700, overlap_sentences: int = 1) -> list[Chunk]:
     """Group consecutive sentences into chunks of at most `max_chars` (a longer sentence is its own chunk).
 

@@ -81,6 +81,19 @@ def test_overview_is_a_dated_cited_digest_one_sentence_per_article():
     assert "Wednesday (date not stated)" in bullets[2]
 
 
+def test_topic_overview_keeps_the_articles_about_the_topic_not_all_near_it():
+    # The embedding finds another treaty nearest (relevance); the digest is of the article naming the
+    # fishing treaty, the topic's rarest word, not of every article that says "treaty".
+    text = "The trade treaty with Chile was signed on Monday in Oslo."
+    trade = Chunk(id="d.txt", source="d.txt", text=text, start=0, end=len(text), date="2024-10-22", publisher="Wire")
+    cs = chunks() + [trade]
+    col = dataclasses.replace(collection(), chunks=tuple(cs), vectors=np.eye(len(cs), 4, dtype=np.float32),
+                              topic="fishing treaty", relevance=np.array([0.6, 0.1, 0.1, 0.9]))
+    ask, evidence = ask_and_evidence("Give me an overview of the fishing treaty", [Passage(c, 1.0) for c in cs])
+    draft = Specialists(ExtractiveReader()).answer(ask, dataclasses.replace(evidence, collection=col))
+    assert {c.source for c in draft.citations} == {"a.txt"}
+
+
 def test_topic_words_and_mmr():
     assert topic_words("Give me an overview of the fishing treaty") == "fishing treaty"
     v = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])

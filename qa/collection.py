@@ -177,6 +177,16 @@ def topic_words(question: str) -> str:
     return " ".join(kept)
 
 
+def weight_held(text: str, weights: dict[str, float]) -> float:
+    """The topic's weight that `text`'s words hold.
+
+    >>> weight_held("The fishing treaty passed.", {"fish": 2.0, "treaty": 1.0, "norway": 3.0})
+    3.0
+    """
+    stems = {stem(w) for w in words(text)}
+    return sum(w for s, w in weights.items() if s in stems)
+
+
 def best_sentence(chunk: Chunk, weights: dict[str, float]) -> tuple[int, int] | None:
     """The sentence of `chunk` holding most of the topic's weight (the first one on a tie), skipping
     headings and over-long sentences; the chunk's first story sentence when the topic is empty."""
@@ -187,8 +197,7 @@ def best_sentence(chunk: Chunk, weights: dict[str, float]) -> tuple[int, int] | 
             continue
         if len(sentence.split()) > MAX_SENTENCE_WORDS or len(sentence) < 40 or sentence.rstrip().endswith(("?", "...", "…")):
             continue  # too long or too short to stand alone, a question, or a teaser
-        stems = {stem(w) for w in words(sentence)}
-        score = sum(w for st, w in weights.items() if st in stems)
+        score = weight_held(sentence, weights)
         if score > best_score:
             best, best_score = (s, e), score
     return best
@@ -209,7 +218,7 @@ def overview_draft(ask: Ask, evidence: Evidence) -> Draft | None:
     if col.topic and col.relevance is not None:
         groups = [c.source for c in col.chunks]
         order = np.argsort(-col.relevance)[:TOPIC_CANDIDATES]
-        cover = {i: sum(w for s, w in weights.items() if s in {stem(x) for x in words(col.chunks[i].text)}) for i in order}
+        cover = {i: weight_held(col.chunks[i].text, weights) for i in order}
         best = max(cover.values(), default=0.0)
         order = [i for i in order if cover[i] > 0 and cover[i] >= TOPIC_COVER * best] or list(order)
         rel = col.relevance[order]

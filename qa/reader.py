@@ -425,10 +425,10 @@ def said_in_passing(sentence: str, ask: Ask) -> bool:
 def for_follow_up(cands: Sequence[Candidate], ask: Ask) -> list[Candidate]:
     """The candidates as answers to a follow-up: a sentence an earlier answer already gave, in its words
     or reworded, is dropped, unless it confirms a yes-or-no follow-up (`confirms`) or holds the date or
-    figure the follow-up asks for (`said_in_passing`); a pair that opens with such a sentence keeps the sentence after it (scored
-    as the pair, since following what was said is why it answers the follow-up). A pair that ends with
-    one is dropped: the sentence before what was said does not carry the story on, and its own
-    candidate scores it without the borrowed overlap."""
+    figure the follow-up asks for (`said_in_passing`); a pair that opens with such a sentence keeps the
+    sentence after it (scored as the pair, since following what was said is why it answers the
+    follow-up). A pair that ends with one is dropped: the sentence before what was said does not carry
+    the story on, and its own candidate scores it without the borrowed overlap."""
     said = Said.of(ask)
     if not said.texts:
         return list(cands)

@@ -32,25 +32,39 @@ class Answerer(Protocol):
     def stream(self, ask: Ask, evidence: Evidence) -> Iterator[str | Draft]: ...
 
 
+def _on_day(iso: str | None, time: str | None = None) -> str | None:
+    """ "on 29 October 2024 at 07:38" for an ISO date and a time of day; None for no real day.
+
+    >>> _on_day("2024-10-29", "07:38"), _on_day("2024-02-30")
+    ('on 29 October 2024 at 07:38', None)
+    """
+    try:
+        day = dt.date.fromisoformat(iso or "")
+    except ValueError:
+        return None  # an impossible date says nothing
+    return f"on {day.day} {day:%B %Y}" + (f" at {time}" if time else "")
+
+
 def article_facts(chunk: Chunk) -> str | None:
-    """A sentence stating the article's publication date and publisher, where it gives them.
+    """A sentence stating the article's publication date and time, publisher and last update, where
+    it gives them.
 
     >>> article_facts(Chunk("i", "a.txt", "t", 0, 1, title="Big news", date="2024-10-29", publisher="AFP"))
     'The article “Big news” was published on 29 October 2024 by AFP.'
+    >>> article_facts(Chunk("i", "a.txt", "t", 0, 1, date="2024-10-29", time="07:38", updated="2024-10-29 07:40"))
+    'The article a.txt was published on 29 October 2024 at 07:38 and last updated on 29 October 2024 at 07:40.'
     """
     parts = []
-    if chunk.date:
-        try:
-            day = dt.date.fromisoformat(chunk.date)
-            parts.append(f"on {day.day} {day:%B %Y}")
-        except ValueError:
-            pass  # an impossible date says nothing
+    if published := _on_day(chunk.date, chunk.time):
+        parts.append(published)
     if chunk.publisher:
         parts.append(f"by {chunk.publisher}")
-    if not parts:
-        return None
+    day, _, time = (chunk.updated or "").partition(" ")
+    updated = _on_day(day, time)
     name = f"“{chunk.title}”" if chunk.title else chunk.source
-    return f"The article {name} was published {' '.join(parts)}."
+    if not parts:
+        return f"The article {name} was last updated {updated}." if updated else None
+    return f"The article {name} was published {' '.join(parts)}" + (f" and last updated {updated}." if updated else ".")
 
 
 def article_draft(ask: Ask, evidence: Evidence) -> Draft | None:

@@ -112,6 +112,8 @@ def chunk_article(article: Article, max_chars: int = 700, overlap_sentences: int
                 title=article.title,
                 date=article.date,
                 publisher=article.publisher,
+                time=article.time,
+                updated=article.updated,
             )
         )
         if j + 1 >= len(spans):

@@ -134,7 +134,8 @@ def _print_answer(answer, as_json: bool) -> None:
         print(f"\n({for_terminal(answer.notice)})")
     for c in answer.citations:
         print("\n" + _source_line(c))
-        print(f"    “{for_terminal(' '.join(c.quote.split()))}”")
+        if c.quote.strip():  # an answer about the article itself (its date, publisher) quotes nothing
+            print(f"    “{for_terminal(' '.join(c.quote.split()))}”")
     print(f"\n{answer.backend}, {answer.latency_ms:.0f} ms", file=sys.stderr)
 
 

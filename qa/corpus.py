@@ -48,6 +48,15 @@ CHROME_LINE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 PUBLISHED_LINE = re.compile(r"^\W*(?:published|posted|date)(?: date| on)?\s*:?\s*(.+)$", re.IGNORECASE)
+# A page's line saying when the article was last changed: "Modified Date: 07:40 | 29 October 2024",
+# "Updated June 16, 2026, 11:14 a.m. ET", "Dec. 2, 2022 Updated Dec. 5, 2022, 8:34 a.m. ET" (the date
+# before "Updated" is the publication's). It counts only when both sides are date stamps (`is_date_stamp`):
+# "Updated guidance was issued on May 5." is the article's own sentence.
+UPDATED_LINE = re.compile(r"^(.{0,30}?)\b(?:last\s+)?(?:updated|modified)(?:\s+date|\s+on)?\s*:?\s*(.+)$", re.IGNORECASE)
+# A time of day as date lines write it: "07:38", "11:14 a.m. ET", "8:34 p.m. EDT", "14:05 GMT".
+TIME_OF_DAY = re.compile(r"\b[012]?\d:[0-5]\d(?:\s*(?i:[ap]\.?m\.?))?(?:\s+[A-Z]{2,4}\b)?")
+_DATE_SHAPES = (r"\b\d{4}-\d{2}-\d{2}\b", r"\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}\b",
+                r"\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b")
 PUBLISHER_PATTERNS = [
     re.compile(r"^discover more from\s+(.+?)(?:\s+\|.*)?$", re.IGNORECASE),
     re.compile(r"^(?:source|publisher|published by)\s*:\s*(.+)$", re.IGNORECASE),
@@ -68,6 +77,8 @@ class Article:
     text: str  # the cleaned article
     title: str | None = None
     date: str | None = None  # ISO yyyy-mm-dd
+    time: str | None = None  # the time of day it was published, as the page writes it ("07:38")
+    updated: str | None = None  # when it was last changed: the ISO date and the time as written
     publisher: str | None = None
     path: str | None = None
     warnings: tuple[str, ...] = ()  # what was dropped while reading it (an impossible date)
@@ -115,6 +126,45 @@ def parse_date(text: str) -> str | None:
     if m and m[1].lower() in MONTHS:
         return _iso(int(m[3]), MONTHS[m[1].lower()], int(m[2]))
     return None
+
+
+def time_of_day(text: str) -> str | None:
+    """The first time of day written in `text`, as written.
+
+    >>> time_of_day("07:38 | 29 October 2024"), time_of_day("June 16, 2026, 11:14 a.m. ET")
+    ('07:38', '11:14 a.m. ET')
+    >>> time_of_day("29 October 2024") is None
+    True
+    """
+    m = TIME_OF_DAY.search(text)
+    return m[0] if m else None
+
+
+def is_date_stamp(text: str) -> bool:
+    """Whether `text` is nothing but a date, with a time of day and its zone at most.
+
+    >>> is_date_stamp("June 16, 2026, 11:14 a.m. ET"), is_date_stamp("07:40 | 29 October 2024")
+    (True, True)
+    >>> is_date_stamp("guidance on May 5, 2025"), is_date_stamp("11:14 a.m.")
+    (False, False)
+    """
+    if not parse_date(text):
+        return False
+    rest = TIME_OF_DAY.sub(" ", text)
+    for shape in _DATE_SHAPES:
+        rest = re.sub(shape, " ", rest)
+    return not re.search(r"[A-Za-z]", rest)
+
+
+def date_stamp(text: str) -> str | None:
+    """The ISO date of a date stamp, with its time of day as written after it, if it has one.
+
+    >>> date_stamp("Dec. 5, 2022, 8:34 a.m. ET"), date_stamp("29 October 2024")
+    ('2022-12-05 8:34 a.m. ET', '2024-10-29')
+    """
+    day = parse_date(text)
+    time = time_of_day(text)
+    return f"{day} {time}" if day and time else day
 
 
 def _iso(year: int, month: int, day: int) -> str | None:
@@ -201,10 +251,13 @@ def clean_article(raw: str) -> tuple[str, dict]:
     """Strip page chrome; return the article text and what the page said about it.
 
     >>> text, meta = clean_article("Big news\\n- AFP\\n- Published Date: 07:38 | 29 October 2024\\nIt happened.\\nFollow us on X")
-    >>> text, meta["date"], meta["publisher"], meta["title"]
-    ('Big news\\nIt happened.', '2024-10-29', 'AFP', 'Big news')
+    >>> text, meta["date"], meta["time"], meta["publisher"], meta["title"]
+    ('Big news\\nIt happened.', '2024-10-29', '07:38', 'AFP', 'Big news')
+    >>> text, meta = clean_article("Big news\\nDec. 2, 2022 Updated Dec. 5, 2022, 8:34 a.m. ET\\nIt happened.")
+    >>> text, meta["date"], meta["updated"]
+    ('Big news\\nIt happened.', '2022-12-02', '2022-12-05 8:34 a.m. ET')
     """
-    meta: dict = {"title": None, "date": None, "publisher": None}
+    meta: dict = {"title": None, "date": None, "time": None, "updated": None, "publisher": None}
     raw = raw.replace("\r\n", "\n").replace("\r", "\n").replace("\u00a0", " ")
     raw = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", raw)
     kept: list[str] = []
@@ -214,6 +267,14 @@ def clean_article(raw: str) -> tuple[str, dict]:
         published = PUBLISHED_LINE.match(bullet)
         if published and meta["date"] is None:
             meta["date"] = parse_date(published[1])
+            meta["time"] = meta["date"] and time_of_day(published[1])
+        updated = UPDATED_LINE.match(bullet)
+        if updated and is_date_stamp(updated[2]) and (not re.search(r"\w", updated[1]) or is_date_stamp(updated[1])):
+            meta["updated"] = meta["updated"] or date_stamp(updated[2])
+            if meta["date"] is None and is_date_stamp(updated[1]):
+                meta["date"], meta["time"] = parse_date(updated[1]), time_of_day(updated[1])
+            kept.append("")
+            continue
         for pattern in PUBLISHER_PATTERNS:
             m = pattern.match(bullet)
             if m and meta["publisher"] is None:

@@ -182,11 +182,12 @@ INSTRUCTION = re.compile(
 
 # --- questions ------------------------------------------------------------------------------------
 
-# Questions about the articles themselves rather than the events: who published them, and when. The
-# publishing must be the article's ("When was the report published?", "Who published it?"): a question
-# about a book, a game or a study that was published asks for a fact (22 halueval questions and one
-# realtimeqa question were answered with an article's date when any "published" counted).
-_PUBLISH = r"(?:published|publish|publication|publisher|posted|put online)"
+# Questions about the articles themselves rather than the events: who published them, and when (or
+# when they were last updated). The publishing must be the article's ("When was the report published?",
+# "Who published it?"): a question about a book, a game or a study that was published asks for a fact
+# (22 halueval questions and one realtimeqa question were answered with an article's date when any
+# "published" counted).
+_PUBLISH = r"(?:published|publish|publication|publisher|posted|put online|updated|modified)"
 _NEWS_ITEM = r"(?:article|report|story|piece|dispatch)s?"
 _ASKS_WHEN_OR_WHO = r"^\W*(?:when|who|what (?:day|date|time|year)|which (?:outlet|agency|site|newspaper|paper))\b"
 ABOUT_THE_ARTICLE = re.compile(

@@ -24,6 +24,8 @@ class Chunk:
     title: str | None = None
     date: str | None = None  # ISO date of publication, where the article states one
     publisher: str | None = None
+    time: str | None = None  # time of day of publication, as the page writes it ("07:38")
+    updated: str | None = None  # when the article was last changed: ISO date, then the time as written
 
     def metadata(self) -> dict:
         """Flat metadata for the vector store (Chroma accepts no None values)."""
@@ -36,6 +38,9 @@ class Chunk:
             "date": self.date or "",
             "publisher": self.publisher or "",
         }
+        # Only when the page states them: the chunks of other articles keep the metadata, and so the
+        # hash, they had before these were kept, and a re-ingest does not embed them again.
+        meta.update({k: v for k, v in (("time", self.time), ("updated", self.updated)) if v})
         return meta
 
     @classmethod
@@ -49,6 +54,8 @@ class Chunk:
             title=meta.get("title") or None,
             date=meta.get("date") or None,
             publisher=meta.get("publisher") or None,
+            time=meta.get("time") or None,
+            updated=meta.get("updated") or None,
         )
 
 

@@ -46,6 +46,13 @@ def test_plain_ask_marks_the_sentences_no_passage_supports(qa_env, monkeypatch, 
     assert "! Seoul summoned" not in out
 
 
+def test_an_answer_about_the_article_itself_prints_its_source_and_no_empty_quote(qa_env, capsys):
+    assert cli.main(["ask", "What time was the AFP story put online?", "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert "published on 29 October 2024 at 07:38 by AFP" in out
+    assert "[1] 004_" in out and "“”" not in out
+
+
 def test_chat_prints_each_answer_once(qa_env, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", _Lines([QUESTION, ""]))
     assert cli.main(["chat", "--offline"]) == 0

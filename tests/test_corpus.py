@@ -34,8 +34,27 @@ def test_sentences_scraped_without_a_space_between_them_are_split_but_addresses_
 def test_metadata_from_header_block():
     raw = "Title of story\n- Asia\n- AFP\n- Published Date: 07:38 | 29 October 2024\nBody text is here.\n"
     text, meta = clean_article(raw)
-    assert meta == {"title": "Title of story", "date": "2024-10-29", "publisher": "AFP"}
+    assert meta == {"title": "Title of story", "date": "2024-10-29", "time": "07:38", "updated": None, "publisher": "AFP"}
     assert "Asia" not in text and "Published" not in text
+
+
+@pytest.mark.parametrize("stamp,published,updated", [
+    ("- Modified Date: 07:40 | 29 October 2024", "2024-10-28", "2024-10-29 07:40"),
+    ("Updated June 16, 2026, 11:14 a.m. ET", "2024-10-28", "2026-06-16 11:14 a.m. ET"),
+    ("Dec. 2, 2022 Updated Dec. 5, 2022, 8:34 a.m. ET", "2024-10-28", "2022-12-05 8:34 a.m. ET"),
+])
+def test_an_update_stamp_is_kept_as_metadata_not_as_text(stamp, published, updated):
+    raw = f"Title of story\nPublished Date: 28 October 2024\n{stamp}\nThe port reopened on Monday.\n"
+    text, meta = clean_article(raw)
+    assert (meta["date"], meta["updated"]) == (published, updated)
+    assert text == "Title of story\nThe port reopened on Monday."
+
+
+def test_a_sentence_about_an_update_is_article_text():
+    raw = "Title of story\nUpdated guidance was issued on May 5, 2025.\nUpdated: never\nLast updated May 5, 2025 by staff\n"
+    text, meta = clean_article(raw)
+    assert "Updated guidance was issued on May 5, 2025." in text and "Last updated May 5, 2025 by staff" in text
+    assert meta["updated"] is None
 
 
 @pytest.mark.parametrize("raw,iso", [("29 October 2024", "2024-10-29"), ("October 29, 2024", "2024-10-29"), ("2024-10-29", "2024-10-29"), ("soon", None)])

@@ -505,3 +505,14 @@ def test_a_book_that_was_published_is_a_fact_to_find_not_the_articles_date():
     assert "1903" in book.text and "29 October 2024" not in book.text
     article = reader.answer(*ask_and_evidence("When was the article on Saltwater Roads published?", [Passage(chunk, 1.0)]))
     assert "29 October 2024" in article.text
+
+
+def test_the_time_an_article_was_put_online_and_last_changed_is_told():
+    text = "The port reopened on Monday after a week of storms."
+    chunk = Chunk(id="p", source="p.txt", text=text, start=0, end=len(text), title="Port reopens",
+                  date="2024-10-29", publisher="AFP", time="07:38", updated="2024-10-30 09:15")
+    reader = Specialists(ExtractiveReader())
+    online = reader.answer(*ask_and_evidence("What time was the AFP story put online?", [Passage(chunk, 1.0)]))
+    assert "29 October 2024 at 07:38" in online.text
+    changed = reader.answer(*ask_and_evidence("When was the port story last updated?", [Passage(chunk, 1.0)]))
+    assert "last updated on 30 October 2024 at 09:15" in changed.text

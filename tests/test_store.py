@@ -7,6 +7,7 @@ import pytest
 from qa.config import Config
 from qa.ingest import ingest
 from qa.store import StoreError, open_store
+from qa.types import Chunk
 
 
 def config_for(tmp_path: Path, corpus: Path) -> Config:
@@ -74,3 +75,18 @@ def test_keyword_index_resyncs_from_collection(tmp_path, corpus, fake_embeddings
     store.keywords.clear()
     assert store.sync_keywords() is True
     assert store.keywords.ids() == store.ids()
+
+
+def test_publication_time_and_update_survive_the_store_and_add_nothing_when_absent(tmp_path, fake_embeddings):
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Port reopens\n- Published Date: 07:38 | 29 October 2024\n"
+                                  "- Modified Date: 09:15 | 30 October 2024\nThe port reopened on Monday after storms.\n")
+    (corpus / "b.txt").write_text("Bridge closes\nThe bridge closed on Tuesday for repairs to its deck.\n")
+    config = config_for(tmp_path, corpus)
+    ingest(config, fake_embeddings)
+    found = open_store(config, fake_embeddings).dense(fake_embeddings.embed_query("port"), k=4)
+    chunks = {doc.metadata["source"]: Chunk.from_metadata(doc.page_content, doc.metadata) for doc, _ in found}
+    assert (chunks["a.txt"].time, chunks["a.txt"].updated) == ("07:38", "2024-10-30 09:15")
+    # An article that states neither keeps the metadata (and so the record hash) it had before they were kept.
+    assert {"time", "updated"}.isdisjoint(chunks["b.txt"].metadata())

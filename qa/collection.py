@@ -25,7 +25,7 @@ OVERVIEW_ITEMS = 5  # bullets in an overview: the issue asks for 3-6
 OVERVIEW_MAX_WORDS = 200  # the issue's limit for a digest
 MAX_SENTENCE_WORDS = 45  # a longer sentence would crowd out the others within 200 words
 MMR_LAMBDA = 0.7  # weight of centrality against novelty; 0.7 is MMR's customary setting for summaries
-TOPIC_CANDIDATES = 60  # chunks nearest the topic considered for a topic overview
+TOPIC_CANDIDATES = 60  # chunks nearest the topic, and as many found by its words, considered for a topic overview
 # A topic overview keeps the chunks holding at least this share of the topic's weight that the best one
 # holds: "summarize the news about hurricane Helene" is about the article naming Helene, not every
 # hurricane's. On 12 topic requests of our own over the realtimeqa articles, the share of digest items
@@ -217,7 +217,8 @@ def overview_draft(ask: Ask, evidence: Evidence) -> Draft | None:
     weights = {s: w for s, w in evidence.weights.items() if s in set(content_stems(col.topic))}
     if col.topic and col.relevance is not None:
         groups = [c.source for c in col.chunks]
-        order = np.argsort(-col.relevance)[:TOPIC_CANDIDATES]
+        nearest = np.argsort(-col.relevance)[:TOPIC_CANDIDATES]
+        order = list(dict.fromkeys([*nearest, *(i for i, c in enumerate(col.chunks) if c.id in col.topic_hits)]))
         cover = {i: weight_held(col.chunks[i].text, weights) for i in order}
         best = max(cover.values(), default=0.0)
         order = [i for i in order if cover[i] > 0 and cover[i] >= TOPIC_COVER * best] or list(order)

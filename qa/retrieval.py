@@ -188,10 +188,11 @@ class HybridRetriever(BaseRetriever):
 
     def collection_for(self, ask: Ask) -> Collection:
         """The collection as `ask` needs it: an overview gets the vectors, and a topic overview the
-        similarity of every chunk to its topic."""
+        similarity of every chunk to its topic and the chunks the keyword search finds for it (a name
+        said in passing is far in meaning from the topic, but found by its words)."""
         if ask.kind.intent != "overview":
             return self.collection()
-        from qa.collection import topic_words
+        from qa.collection import TOPIC_CANDIDATES, topic_words
 
         col = self.collection(with_vectors=True)
         topic = topic_words(ask.question)
@@ -199,7 +200,9 @@ class HybridRetriever(BaseRetriever):
             return col
         query = np.asarray(self.store.embedding.embed_query(topic), dtype=np.float32)
         query /= max(float(np.linalg.norm(query)), 1e-9)
-        return dataclasses.replace(col, relevance=col.vectors @ query, topic=topic)
+        found = self.store.keywords.get([i for i, _ in self.store.keywords.search(topic, TOPIC_CANDIDATES)])
+        hits = frozenset(str(meta["chunk_id"]) for _, meta in found.values())
+        return dataclasses.replace(col, relevance=col.vectors @ query, topic=topic, topic_hits=hits)
 
     def weights(self, text: str) -> tuple[dict[str, float], list[str]]:
         """IDF weight per content stem of `text` (a word few chunks use says more about what is

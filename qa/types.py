@@ -215,6 +215,7 @@ class Collection:
     vectors: "np.ndarray | None" = None  # one unit row per chunk, in `chunks` order
     relevance: "np.ndarray | None" = None  # cosine of each chunk to the topic asked about, if any
     topic: str = ""  # the topic words of the question ("overview of X" -> X); "" for everything
+    topic_hits: frozenset[str] = frozenset()  # ids of the chunks the keyword search ranks best for the topic
     article_vectors: "np.ndarray | None" = None  # one unit row per article (its chunks' mean), in `articles` order
 
 

@@ -94,6 +94,24 @@ def test_topic_overview_keeps_the_articles_about_the_topic_not_all_near_it():
     assert {c.source for c in draft.citations} == {"a.txt"}
 
 
+def test_topic_overview_finds_the_topic_named_in_passing_far_in_meaning():
+    # Sixty festival reports sit nearer the topic's meaning than the one article naming the fishing
+    # treaty; the keyword search finds it by its words (`topic_hits`), and the digest is of it.
+    festival = [Chunk(id=f"f{i}", source=f"f{i}.txt", text=f"Stall {i} at the harbour festival sold fish to crowds on Saturday.",
+                      start=0, end=60, date="2024-10-20") for i in range(60)]
+    cs = festival + chunks()
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(cs), 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    relevance = np.r_[np.linspace(0.9, 0.6, 60), [0.1, 0.1, 0.1]]
+    col = dataclasses.replace(collection(), chunks=tuple(cs), vectors=vectors, topic="fishing treaty", relevance=relevance)
+    ask, evidence = ask_and_evidence("Give me an overview of the fishing treaty", [Passage(c, 1.0) for c in chunks()])
+    reader = Specialists(ExtractiveReader())
+    assert "a.txt" not in {c.source for c in reader.answer(ask, dataclasses.replace(evidence, collection=col)).citations}
+    found = dataclasses.replace(col, topic_hits=frozenset({"a.txt"}))
+    assert {c.source for c in reader.answer(ask, dataclasses.replace(evidence, collection=found)).citations} == {"a.txt"}
+
+
 def test_topic_words_and_mmr():
     assert topic_words("Give me an overview of the fishing treaty") == "fishing treaty"
     v = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
@@ -187,3 +205,11 @@ def test_seeds_collection_is_cached_per_index_version(seeds_assistant):
     r = seeds_assistant.retriever
     assert r.collection() is r.collection()
     assert {a.source for a in r.collection().articles} == set(seeds_assistant.store.sources())
+
+
+@pytest.mark.integration
+def test_seeds_topic_overview_gets_the_chunks_its_words_find(seeds_assistant):
+    ask = seeds_assistant.read("Give me an overview of the balloon that landed in Seoul")
+    col = seeds_assistant.retriever.collection_for(ask)
+    balloon = {c.id for c in col.chunks if "balloon" in c.text.lower()}
+    assert balloon and balloon <= col.topic_hits <= {c.id for c in col.chunks}

@@ -583,6 +583,17 @@ sets with an answer among the candidates; the scorer: 0.894):
   article uses, or any candidate; the overlap of all the best article's candidates), at the threshold
   that refuses 94 % of the fitting off-topic questions: held-back halueval false refusals 13 to 11-14,
   and held-back off-topic questions refused 0.891 to 0.859-0.891. Not shipped.
+- **A lower refusal threshold, for the issue's 2 % false refusals**: the shipped models on the held-back
+  split with `refuse_below` from 0.50 down (commit cc3b05e's text): halueval false refusals 0.046 (0.50),
+  0.036 (0.40), 0.029 (0.30), 0.020 (0.20), while realtimeqa's unanswerable questions refused fall 0.917,
+  0.917, 0.750, 0.583 and the off-topic ones 0.891, 0.870, 0.837, 0.793. The issue's false refusals
+  of 2 % or fewer and refusal accuracy of 0.90 or more cannot both be had with these models; the
+  fitted 0.50 stays.
+- **A refit on the text without update stamps** (commit cc3b05e: 54 realtimeqa articles lost their
+  "Updated ... ET" line): held-back scores the same (halueval 0.831, realtimeqa 0.764, seeds 0.828), but
+  the policy took 30 free words, not 25, and `qa eval` answered the seeds' "Which Russian ambassador did
+  Seoul summon?" with a 49-word pair opening on an unrelated sentence (the full realtimeqa set 0.761 to
+  0.754). The model fitted before stays.
 
 ## Rebuild
 

@@ -594,6 +594,12 @@ sets with an answer among the candidates; the scorer: 0.894):
   the policy took 30 free words, not 25, and `qa eval` answered the seeds' "Which Russian ambassador did
   Seoul summon?" with a 49-word pair opening on an unrelated sentence (the full realtimeqa set 0.761 to
   0.754). The model fitted before stays.
+- **Answering with a pair's second sentence alone when its first shares little of the question**
+  ("Wich russian embasador did Seul sumon?" is answered by an unrelated sentence on Zelensky's figure,
+  then the one naming the ambassador): the held-back answers with the first sentence's share of the
+  question's weight at most 0, 0.25, 0.5 of the second's: realtimeqa 0.775 to 0.753, 0.730, 0.685;
+  halueval 0.831 to 0.827, 0.785, 0.772; seeds 0.828 to 0.828, 0.862, 0.862. The sentence before
+  holds the answer more often than its overlap says. Not shipped.
 
 ## Rebuild
 

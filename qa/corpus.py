@@ -55,8 +55,10 @@ PUBLISHED_LINE = re.compile(r"^\W*(?:published|posted|date)(?: date| on)?\s*:?\s
 UPDATED_LINE = re.compile(r"^(.{0,30}?)\b(?:last\s+)?(?:updated|modified)(?:\s+date|\s+on)?\s*:?\s*(.+)$", re.IGNORECASE)
 # A time of day as date lines write it: "07:38", "11:14 a.m. ET", "8:34 p.m. EDT", "14:05 GMT".
 TIME_OF_DAY = re.compile(r"\b[012]?\d:[0-5]\d(?:\s*(?i:[ap]\.?m\.?))?(?:\s+[A-Z]{2,4}\b)?")
-_DATE_SHAPES = (r"\b\d{4}-\d{2}-\d{2}\b", r"\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}\b",
-                r"\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b")
+# The shapes of a written date ("2024-10-29", "29 October 2024", "Oct. 29, 2024"), whether or not it
+# names a real day: `parse_date` reads the same three.
+DATE_SHAPE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}\b"
+                        r"|\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b")
 PUBLISHER_PATTERNS = [
     re.compile(r"^discover more from\s+(.+?)(?:\s+\|.*)?$", re.IGNORECASE),
     re.compile(r"^(?:source|publisher|published by)\s*:\s*(.+)$", re.IGNORECASE),
@@ -150,10 +152,7 @@ def is_date_stamp(text: str) -> bool:
     """
     if not parse_date(text):
         return False
-    rest = TIME_OF_DAY.sub(" ", text)
-    for shape in _DATE_SHAPES:
-        rest = re.sub(shape, " ", rest)
-    return not re.search(r"[A-Za-z]", rest)
+    return not re.search(r"[A-Za-z]", DATE_SHAPE.sub(" ", TIME_OF_DAY.sub(" ", text)))
 
 
 def date_stamp(text: str) -> str | None:
@@ -187,8 +186,7 @@ def impossible_date(raw: str) -> str | None:
         published = PUBLISHED_LINE.match(line.strip().lstrip("-•* ").strip())
         if not published or parse_date(published[1]):
             continue
-        m = re.search(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+\d{4}\b"
-                      r"|\b[A-Za-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b", published[1])
+        m = DATE_SHAPE.search(published[1])
         if m:
             return m[0]
     return None

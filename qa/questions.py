@@ -138,7 +138,8 @@ def answer_type(question: str) -> AnswerType | None:
         return "next"
     # A news quiz may set the scene first ("When she died, the Queen left four dogs. Who will care for
     # them?"): the sentence that asks says what is asked.
-    asking = re.split(r"(?<=[.!?])\s+(?=[A-Z])", question.strip())[-1]
+    last = sentence_spans(question)[-1:]
+    asking = question[slice(*last[0])] if last else question
     q = (asking if ASKING_SENTENCE.match(asking) else question).lower()
     lead = re.search(r"\b(how|when|what|which|who|whom|whose|where|why)\b", q)
     wh = lead.group(1) if lead else ""
